@@ -1,8 +1,8 @@
-#include <cairn/base/status.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+
+#include <cairn/base/status.h>
 
 namespace cairn::base {
 

@@ -93,8 +93,9 @@ class SimulatedClock final : public Clock {
   // Number of timers scheduled and not yet fired or cancelled.
   std::size_t PendingTimers() const;
 
+  struct State;  // Implementation detail, shared with the timers it hands out.
+
  private:
-  struct State;
   std::shared_ptr<State> state_;
 };
 

@@ -49,24 +49,23 @@ namespace internal {
 
 // Aborts with file, line and condition when `cond` is false. For invariants only: anything
 // a caller or user can cause must be a Status instead.
-#define CAIRN_CHECK(cond)                                                          \
-  do {                                                                             \
+#define CAIRN_CHECK(cond)                                                             \
+  do {                                                                                \
     if (!(cond)) ::cairn::base::internal::CheckFailed(__FILE__, __LINE__, #cond, ""); \
   } while (0)
 
 // As CAIRN_CHECK, with a fmt-formatted message.
-#define CAIRN_CHECK_MSG(cond, ...)                                               \
-  do {                                                                           \
-    if (!(cond))                                                                 \
-      ::cairn::base::internal::CheckFailed(__FILE__, __LINE__, #cond,            \
-                                           ::fmt::format(__VA_ARGS__));          \
+#define CAIRN_CHECK_MSG(cond, ...)                                                                 \
+  do {                                                                                             \
+    if (!(cond))                                                                                   \
+      ::cairn::base::internal::CheckFailed(__FILE__, __LINE__, #cond, ::fmt::format(__VA_ARGS__)); \
   } while (0)
 
 // Evaluates `expr` (an absl::Status) and returns it from the enclosing function if not OK.
-#define CAIRN_RETURN_IF_ERROR(expr)                           \
-  do {                                                        \
-    ::absl::Status cairn_status_tmp_ = (expr);                \
-    if (!cairn_status_tmp_.ok()) return cairn_status_tmp_;    \
+#define CAIRN_RETURN_IF_ERROR(expr)                        \
+  do {                                                     \
+    ::absl::Status cairn_status_tmp_ = (expr);             \
+    if (!cairn_status_tmp_.ok()) return cairn_status_tmp_; \
   } while (0)
 
 #define CAIRN_STATUS_CONCAT_INNER_(a, b) a##b

@@ -16,7 +16,8 @@
 //
 // Cost: registering and cancelling are O(1) (plus a hash lookup); Notify(key) costs one
 // hash lookup per distinct registered prefix length that is <= key.size(), plus one call
-// per woken waiter. Ten thousand waiters cost memory (about 100 bytes each), not threads.
+// per woken waiter. Ten thousand waiters cost memory (under 200 bytes each plus the key), not
+// threads.
 //
 // Thread-safety: every member is thread-safe. Callbacks run on the thread that calls
 // Notify() (for a store: the FSM apply thread) after the hub's lock is released; they must
@@ -55,9 +56,10 @@ class WatchHub {
     // True while registered and not yet fired or cancelled.
     bool active() const;
 
+    struct Waiter;  // Implementation detail.
+
    private:
     friend class WatchHub;
-    struct Waiter;
     explicit Handle(std::shared_ptr<Waiter> w) : waiter_(std::move(w)) {}
     std::shared_ptr<Waiter> waiter_;
   };
@@ -84,7 +86,11 @@ class WatchHub {
 
  private:
   struct Impl;
-  std::unique_ptr<Impl> impl_;
+
+ private:
+  // Shared so that handles can hold a weak reference: a Handle may outlive its hub, and
+  // cancelling it then does nothing.
+  std::shared_ptr<Impl> impl_;
 };
 
 }  // namespace cairn::base
