@@ -10,7 +10,7 @@ namespace cairn::gossip::msgpack {
 namespace {
 
 absl::Status Truncated(const char* what) {
-  return absl::InvalidArgumentError(absl::StrFormat("msgpack: truncated %s", what));
+  return absl::OutOfRangeError(absl::StrFormat("msgpack: truncated %s", what));
 }
 
 absl::Status BadLead(uint8_t lead, const char* want) {
@@ -346,7 +346,7 @@ absl::StatusOr<uint32_t> Decoder::ContainerHeader(uint8_t fix_min, uint8_t b16, 
   // Each element takes at least one byte (a map pair two), so a count larger than that
   // cannot be genuine; refusing here keeps callers from reserving memory for it.
   if (n > remaining() / min_bytes_per_item) {
-    return absl::InvalidArgumentError(absl::StrFormat(
+    return absl::OutOfRangeError(absl::StrFormat(
         "msgpack: %s declares %u elements but only %u bytes remain", what, n, remaining()));
   }
   return static_cast<uint32_t>(n);
@@ -361,6 +361,16 @@ absl::StatusOr<uint32_t> Decoder::ReadMapHeader() {
 }
 
 absl::Status Decoder::Skip() { return SkipDepth(0); }
+
+absl::StatusOr<std::string_view> Decoder::ReadVerbatim(size_t n) {
+  if (n > remaining()) {
+    return absl::OutOfRangeError(
+        absl::StrFormat("msgpack: %u verbatim bytes wanted, only %u remain", n, remaining()));
+  }
+  std::string_view out = in_.substr(pos_, n);
+  pos_ += n;
+  return out;
+}
 
 absl::Status Decoder::SkipDepth(int depth) {
   if (depth > max_depth_) {

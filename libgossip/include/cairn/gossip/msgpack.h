@@ -19,7 +19,7 @@
 //
 // The Decoder accepts everything Go's decoder accepts for the same Go types (any integer
 // form for any integer field, range-checked; str8 and bin for raw fields; bool from
-// fixint 0/1; float from any int) and rejects the rest with kInvalidArgument. It bounds
+// fixint 0/1; float from any int) and rejects the rest with an error. It bounds
 // every length against the bytes left before allocating anything: a declared string of
 // 4 GiB in a 27-byte packet is an error, not an allocation. Container headers are checked
 // the same way (each element needs at least one byte), and Skip() refuses to nest deeper
@@ -93,8 +93,14 @@ class Encoder {
 enum class Type { kNil, kBool, kInt, kFloat, kRaw, kArray, kMap, kExt };
 
 // Reads msgpack values from a borrowed byte range, front to back. Every Read* either
-// consumes exactly one value and returns it, or returns a kInvalidArgument status and
-// leaves the position unspecified (callers drop the whole message on any error).
+// consumes exactly one value and returns it, or returns an error and leaves the position
+// unspecified (callers drop the whole message on any error). Error codes:
+//   kOutOfRange       the input ends before the value does (a declared length or element
+//                     count exceeds the bytes left): a stream reader may read more bytes
+//                     and retry from the start of the message;
+//   kInvalidArgument  the bytes can never form the expected value (wrong type, integer out
+//                     of the field's range, 0xc1, nesting too deep).
+// Not thread-safe.
 // Not thread-safe.
 class Decoder {
  public:
@@ -127,6 +133,9 @@ class Decoder {
   absl::StatusOr<uint32_t> ReadMapHeader();
   // Consumes one complete value of any type, refusing nesting deeper than max_depth.
   absl::Status Skip();
+  // Consumes `n` bytes that are not msgpack (memberlist streams put raw user state after
+  // msgpack headers); kOutOfRange if fewer remain. The view points into the input.
+  absl::StatusOr<std::string_view> ReadVerbatim(size_t n);
 
   size_t position() const { return pos_; }
   size_t remaining() const { return in_.size() - pos_; }
