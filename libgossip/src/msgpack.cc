@@ -307,7 +307,7 @@ absl::StatusOr<std::string> Decoder::RawAfterLead(uint8_t lead) {
   }
   // Bound before allocating: the declared length must be present in the input.
   if (n > remaining()) {
-    return absl::InvalidArgumentError(
+    return absl::OutOfRangeError(
         absl::StrFormat("msgpack: string declares %u bytes but only %u remain", n, remaining()));
   }
   std::string out(in_.substr(pos_, n));
