@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <random>
 #include <string>
 #include <string_view>
@@ -190,6 +191,34 @@ TEST_CASE("range summaries match brute force", "[unit]") {
       REQUIRE(m.SummarizeFrom(lo) == BruteMax(ref, lo, "", true));
       REQUIRE(m.Summary() == BruteMax(ref, "", "", true));
     }
+  }
+}
+
+TEST_CASE("string_view keys borrowed from their values stay valid", "[unit]") {
+  // Regression: inner nodes must own their separator keys, since the value owning a view
+  // can be replaced or erased while the separator is still in use.
+  using Owned = std::shared_ptr<const std::string>;
+  PersistentMap<std::string_view, Owned> m;
+  std::map<std::string, int> ref;
+  std::mt19937_64 rng(3);
+  for (int step = 0; step < 20000; ++step) {
+    std::string k = KeyOf(rng() % 1500);
+    if (rng() % 3 == 0) {
+      m.Erase(std::string_view(k));
+      ref.erase(k);
+    } else {
+      auto owned = std::make_shared<const std::string>(k);
+      m.Insert(std::string_view(*owned), owned);
+      ref[k] = 1;
+    }
+  }
+  REQUIRE(m.size() == ref.size());
+  auto it = m.begin();
+  for (const auto& [k, v] : ref) {
+    REQUIRE(it.key() == k);
+    REQUIRE(*it.value() == k);
+    REQUIRE(m.Find(std::string_view(k)) != nullptr);
+    ++it;
   }
 }
 

@@ -32,6 +32,11 @@
 //
 // Combine must be associative with Identity as its neutral element.
 //
+// Borrowed keys: K may be std::string_view when the value owns the key's bytes (libkv keys
+// entries by a view into the entry). Leaves then store the view beside its owner, and inner
+// nodes keep their own std::string copies of separator keys, so no view outlives its bytes.
+// Insert replaces the stored key together with the value for that reason.
+//
 // Requirements: K and V are default-constructible and movable/copyable; unused slots hold
 // K{} and V{} (an erased entry's key and value are released at once). Compare is a strict
 // weak order; lookups are templated, so a transparent comparator (std::less<>) allows
@@ -56,11 +61,25 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <string>
+#include <string_view>
 #include <utility>
 
 #include <cairn/base/status.h>
 
 namespace cairn::base {
+
+namespace persistent_map_internal {
+// The type inner nodes store separator keys as: K itself, or an owning copy for a view.
+template <typename K>
+struct Separator {
+  using type = K;
+};
+template <>
+struct Separator<std::string_view> {
+  using type = std::string;
+};
+}  // namespace persistent_map_internal
 
 // The default Augment policy: no summary is kept.
 struct NoAugment {
@@ -79,11 +98,13 @@ class PersistentMap {
   using key_type = K;
   using mapped_type = V;
   using AugValue = typename Augment::Value;
+  // Inner nodes' key type (see "Borrowed keys" above).
+  using Sep = typename persistent_map_internal::Separator<K>::type;
   static constexpr bool kAugmented = !std::is_same_v<Augment, NoAugment>;
   // Node capacities: about 768 bytes of slots per leaf, 1 KiB per inner node.
   static constexpr int kLeafCap = std::clamp<int>(768 / (sizeof(K) + sizeof(V)), 4, 32);
   static constexpr int kInnerCap =
-      std::clamp<int>(1024 / (sizeof(K) + sizeof(void*) + sizeof(AugValue)), 8, 32);
+      std::clamp<int>(1024 / (sizeof(Sep) + sizeof(void*) + sizeof(AugValue)), 8, 32);
 
  private:
   struct Node;
@@ -230,7 +251,7 @@ class PersistentMap {
     if (!root_) root_ = new LeafNode();
     MakeExclusive(root_);
     Node* right = nullptr;
-    K sep{};
+    Sep sep{};
     bool inserted = InsertRec(root_, std::move(key), std::move(value), &right, &sep);
     if (right) {
       InnerNode* nr = new InnerNode();
@@ -306,7 +327,7 @@ class PersistentMap {
     ~InnerNode() {
       for (int i = 0; i < this->count; ++i) Unref(kids[i]);
     }
-    K keys[kInnerCap];
+    Sep keys[kInnerCap];
     Node* kids[kInnerCap] = {};
     AugValue aug[kInnerCap];
   };
@@ -391,14 +412,14 @@ class PersistentMap {
 
   // Inserts into exclusive node `n`. On overflow splits `n` and returns the new right
   // sibling in *right with its lowest key in *sep.
-  bool InsertRec(Node* n, K&& key, V&& value, Node** right, K* sep) {
+  bool InsertRec(Node* n, K&& key, V&& value, Node** right, Sep* sep) {
     if (n->leaf)
       return InsertLeaf(static_cast<LeafNode*>(n), std::move(key), std::move(value), right, sep);
     InnerNode* in = static_cast<InnerNode*>(n);
     int c = ChildIndex(in, key);
     MakeExclusive(in->kids[c]);
     Node* child_right = nullptr;
-    K child_sep{};
+    Sep child_sep{};
     bool inserted =
         InsertRec(in->kids[c], std::move(key), std::move(value), &child_right, &child_sep);
     if constexpr (kAugmented) in->aug[c] = SummaryOf(in->kids[c]);
@@ -414,7 +435,7 @@ class PersistentMap {
   // leave the old node full (ascending loads pack nodes completely), else split evenly.
   static int SplitPoint(int pos, int cap) { return pos == cap ? cap : cap / 2; }
 
-  bool InsertLeaf(LeafNode* lf, K&& key, V&& value, Node** right, K* sep) {
+  bool InsertLeaf(LeafNode* lf, K&& key, V&& value, Node** right, Sep* sep) {
     int pos = LeafLowerBound(lf, key);
     if (pos < lf->count && !cmp_(key, lf->keys[pos])) {
       lf->keys[pos] = std::move(key);
@@ -444,20 +465,20 @@ class PersistentMap {
     target->keys[pos] = std::move(key);
     target->vals[pos] = std::move(value);
     ++target->count;
-    if (*right) *sep = Leaf(*right)->keys[0];
+    if (*right) *sep = Sep(Leaf(*right)->keys[0]);
     return true;
   }
 
   // Inserts child `kid` at position `pos` of exclusive inner node `in`, splitting on
   // overflow as InsertLeaf does.
-  void InsertInner(InnerNode* in, int pos, K&& key, Node* kid, const AugValue& aug, Node** right,
-                   K* sep) {
+  void InsertInner(InnerNode* in, int pos, Sep&& key, Node* kid, const AugValue& aug, Node** right,
+                   Sep* sep) {
     InnerNode* target = in;
     if (in->count == kInnerCap) {
       InnerNode* r = new InnerNode();
       int split = SplitPoint(pos, kInnerCap);
       for (int i = split; i < kInnerCap; ++i) {
-        r->keys[i - split] = std::exchange(in->keys[i], K{});
+        r->keys[i - split] = std::exchange(in->keys[i], Sep{});
         r->kids[i - split] = in->kids[i];
         r->aug[i - split] = in->aug[i];
       }
@@ -526,10 +547,10 @@ class PersistentMap {
         in->aug[i] = in->aug[i + 1];
       }
       --in->count;
-      in->keys[in->count] = K{};
+      in->keys[in->count] = Sep{};
       in->kids[in->count] = nullptr;
     } else {
-      in->keys[l + 1] = rn->leaf ? Leaf(rn)->keys[0] : static_cast<InnerNode*>(rn)->keys[0];
+      in->keys[l + 1] = rn->leaf ? Sep(Leaf(rn)->keys[0]) : static_cast<InnerNode*>(rn)->keys[0];
       if constexpr (kAugmented) in->aug[l + 1] = SummaryOf(rn);
     }
     if constexpr (kAugmented) in->aug[l] = SummaryOf(ln);
@@ -585,7 +606,7 @@ class PersistentMap {
         r->aug[i - m] = r->aug[i];
       }
       for (int i = r->count - m; i < r->count; ++i) {
-        r->keys[i] = K{};
+        r->keys[i] = Sep{};
         r->kids[i] = nullptr;
       }
       l->count = static_cast<uint16_t>(l->count + m);
@@ -598,7 +619,7 @@ class PersistentMap {
         r->aug[i + m] = r->aug[i];
       }
       for (int i = 0; i < m; ++i) {
-        r->keys[i] = std::exchange(l->keys[want_left + i], K{});
+        r->keys[i] = std::exchange(l->keys[want_left + i], Sep{});
         r->kids[i] = std::exchange(l->kids[want_left + i], nullptr);
         r->aug[i] = l->aug[want_left + i];
       }
