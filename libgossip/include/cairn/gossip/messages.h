@@ -88,28 +88,28 @@ struct Vsn {
 
 struct Ping {  // type 0; keys Node, SeqNo, SourceAddr*, SourceNode*, SourcePort* (*omitempty)
   uint32_t seq_no = 0;
-  std::string node;          // the target's name; "" = whoever listens there
-  std::string source_addr;   // omitted when empty
-  uint16_t source_port = 0;  // omitted when 0
-  std::string source_node;   // omitted when empty
+  std::string node = {};         // the target's name; "" = whoever listens there
+  std::string source_addr = {};  // omitted when empty
+  uint16_t source_port = 0;      // omitted when 0
+  std::string source_node = {};  // omitted when empty
   bool operator==(const Ping&) const = default;
 };
 
 struct IndirectPing {  // type 1
   uint32_t seq_no = 0;
-  std::string target;  // IP of the node to probe
+  std::string target = {};  // IP of the node to probe
   uint16_t port = 0;
-  std::string node;          // target's name
-  bool nack = false;         // the requester wants a nack if the probe fails
-  std::string source_addr;   // omitempty
-  uint16_t source_port = 0;  // omitempty
-  std::string source_node;   // omitempty
+  std::string node = {};         // target's name
+  bool nack = false;             // the requester wants a nack if the probe fails
+  std::string source_addr = {};  // omitempty
+  uint16_t source_port = 0;      // omitempty
+  std::string source_node = {};  // omitempty
   bool operator==(const IndirectPing&) const = default;
 };
 
 struct Ack {  // type 2
   uint32_t seq_no = 0;
-  std::optional<std::string> payload;  // serf: 01 | Vivaldi coordinate
+  std::optional<std::string> payload = {};  // serf: 01 | Vivaldi coordinate
   bool operator==(const Ack&) const = default;
 };
 
@@ -120,36 +120,36 @@ struct Nack {  // type 11
 
 struct Suspect {  // type 3
   uint32_t incarnation = 0;
-  std::string node;
-  std::string from;
+  std::string node = {};
+  std::string from = {};
   bool operator==(const Suspect&) const = default;
 };
 
 struct Alive {  // type 4
   uint32_t incarnation = 0;
-  std::string node;
-  std::string addr;
+  std::string node = {};
+  std::string addr = {};
   uint16_t port = 0;
-  std::optional<std::string> meta;  // <= kMetaMaxSize bytes (checked on encode/decode)
-  std::string vsn;                  // 6 raw bytes; see Vsn
+  std::optional<std::string> meta = {};  // <= kMetaMaxSize bytes (checked on encode/decode)
+  std::string vsn = {};                  // 6 raw bytes; see Vsn
   bool operator==(const Alive&) const = default;
 };
 
 struct Dead {  // type 5; node == from announces a graceful leave
   uint32_t incarnation = 0;
-  std::string node;
-  std::string from;
+  std::string node = {};
+  std::string from = {};
   bool operator==(const Dead&) const = default;
 };
 
 struct Compress {    // type 9
   uint8_t algo = 0;  // 0 = LZW, the only algorithm
-  std::string buf;
+  std::string buf = {};
   bool operator==(const Compress&) const = default;
 };
 
 struct ErrResp {  // type 13, TCP only
-  std::string error;
+  std::string error = {};
   bool operator==(const ErrResp&) const = default;
 };
 
@@ -164,21 +164,21 @@ struct PushPullHeader {
 };
 
 struct PushNodeState {
-  std::string name;
-  std::string addr;
+  std::string name = {};
+  std::string addr = {};
   uint16_t port = 0;
-  std::optional<std::string> meta;
+  std::optional<std::string> meta = {};
   uint32_t incarnation = 0;
   NodeState state = NodeState::kAlive;
-  std::string vsn;
+  std::string vsn = {};
   bool operator==(const PushNodeState&) const = default;
 };
 
 // The whole pushPull (type 6) body: header, node states, delegate (serf) state.
 struct PushPull {
   bool join = false;
-  std::vector<PushNodeState> nodes;
-  std::string user_state;  // serf: 02 | messagePushPull
+  std::vector<PushNodeState> nodes = {};
+  std::string user_state = {};  // serf: 02 | messagePushPull
   bool operator==(const PushPull&) const = default;
 };
 

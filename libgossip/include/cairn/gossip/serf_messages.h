@@ -78,43 +78,43 @@ using LTimeList = std::vector<std::pair<std::string, LamportTime>>;
 
 struct SerfLeave {  // keys LTime, Node, Prune
   LamportTime ltime = 0;
-  std::string node;
+  std::string node = {};
   bool prune = false;
   bool operator==(const SerfLeave&) const = default;
 };
 
 struct SerfJoin {  // keys LTime, Node
   LamportTime ltime = 0;
-  std::string node;
+  std::string node = {};
   bool operator==(const SerfJoin&) const = default;
 };
 
 struct UserEventEntry {  // serf userEvent: Name, Payload
-  std::string name;
-  std::optional<std::string> payload;
+  std::string name = {};
+  std::optional<std::string> payload = {};
   bool operator==(const UserEventEntry&) const = default;
 };
 
 struct UserEventSlot {  // serf userEvents: Events, LTime
   LamportTime ltime = 0;
-  std::vector<UserEventEntry> events;
+  std::vector<UserEventEntry> events = {};
   bool operator==(const UserEventSlot&) const = default;
 };
 
 struct SerfPushPull {  // keys EventLTime, Events, LTime, LeftMembers, QueryLTime, StatusLTimes
   LamportTime ltime = 0;
-  LTimeList status_ltimes;
-  std::vector<std::string> left_members;
+  LTimeList status_ltimes = {};
+  std::vector<std::string> left_members = {};
   LamportTime event_ltime = 0;
-  std::vector<std::optional<UserEventSlot>> events;  // the event ring; nullopt = nil slot
+  std::vector<std::optional<UserEventSlot>> events = {};  // the event ring; nullopt = nil slot
   LamportTime query_ltime = 0;
   bool operator==(const SerfPushPull&) const = default;
 };
 
 struct UserEvent {  // keys CC, LTime, Name, Payload
   LamportTime ltime = 0;
-  std::string name;
-  std::optional<std::string> payload;
+  std::string name = {};
+  std::optional<std::string> payload = {};
   bool cc = false;  // "can coalesce"
   bool operator==(const UserEvent&) const = default;
 };
@@ -125,24 +125,24 @@ inline constexpr uint32_t kQueryFlagNoBroadcast = 2;
 struct Query {  // 11 keys, Addr .. Timeout
   LamportTime ltime = 0;
   uint32_t id = 0;
-  std::string addr;  // where to answer (raw IP)
+  std::string addr = {};  // where to answer (raw IP)
   uint16_t port = 0;
-  std::string source_node;
-  std::vector<std::string> filters;  // each `type | msgpack`; empty is sent as nil (as Go)
+  std::string source_node = {};
+  std::vector<std::string> filters = {};  // each `type | msgpack`; empty is sent as nil (as Go)
   uint32_t flags = 0;
   uint8_t relay_factor = 0;
   int64_t timeout_ns = 0;  // Go time.Duration
-  std::string name;
-  std::optional<std::string> payload;
+  std::string name = {};
+  std::optional<std::string> payload = {};
   bool operator==(const Query&) const = default;
 };
 
 struct QueryResponse {  // keys Flags, From, ID, LTime, Payload
   LamportTime ltime = 0;
   uint32_t id = 0;
-  std::string from;
+  std::string from = {};
   uint32_t flags = 0;  // kQueryFlagAck for an ack
-  std::optional<std::string> payload;
+  std::optional<std::string> payload = {};
   bool operator==(const QueryResponse&) const = default;
 };
 
@@ -150,10 +150,10 @@ struct QueryResponse {  // keys Flags, From, ID, LTime, Payload
 enum class MemberStatus : int32_t { kNone = 0, kAlive = 1, kLeaving = 2, kLeft = 3, kFailed = 4 };
 
 struct SerfMember {  // serf.Member as sent in a conflict response
-  std::string name;
-  std::string addr;
+  std::string name = {};
+  std::string addr = {};
   uint16_t port = 0;
-  TagList tags;
+  TagList tags = {};
   MemberStatus status = MemberStatus::kNone;
   uint8_t protocol_min = 0, protocol_max = 0, protocol_cur = 0;
   uint8_t delegate_min = 0, delegate_max = 0, delegate_cur = 0;
@@ -161,30 +161,30 @@ struct SerfMember {  // serf.Member as sent in a conflict response
 };
 
 struct ConflictResponse {  // a *Member: nil when the responder does not know the node
-  std::optional<SerfMember> member;
+  std::optional<SerfMember> member = {};
   bool operator==(const ConflictResponse&) const = default;
 };
 
-struct KeyRequest {                // key Key
-  std::optional<std::string> key;  // raw key bytes; list-keys sends "" (a0)
+struct KeyRequest {                     // key Key
+  std::optional<std::string> key = {};  // raw key bytes; list-keys sends "" (a0)
   bool operator==(const KeyRequest&) const = default;
 };
 
 struct KeyResponse {  // nodeKeyResponse: keys Keys, Message, PrimaryKey, Result
   bool result = false;
-  std::string message;
-  std::optional<std::vector<std::string>> keys;  // base64 keys; nil unless listing
-  std::string primary_key;
+  std::string message = {};
+  std::optional<std::vector<std::string>> keys = {};  // base64 keys; nil unless listing
+  std::string primary_key = {};
   bool operator==(const KeyResponse&) const = default;
 };
 
 // 09 | relayHeader{DestAddr: {IP, Port, Zone}, DestName} | inner serf message.
 struct Relay {
-  std::string dest_ip;
+  std::string dest_ip = {};
   int64_t dest_port = 0;
-  std::string dest_zone;
-  std::string dest_name;
-  std::string inner;  // the complete inner serf message (type byte + body)
+  std::string dest_zone = {};
+  std::string dest_name = {};
+  std::string inner = {};  // the complete inner serf message (type byte + body)
   bool operator==(const Relay&) const = default;
 };
 
@@ -201,12 +201,12 @@ SerfMessageType SerfTypeOf(const SerfMessage& m);
 // ---- query filters.
 enum class FilterType : uint8_t { kNode = 0, kTag = 1 };
 struct NodeFilter {  // nodes that must process the query
-  std::vector<std::string> nodes;
+  std::vector<std::string> nodes = {};
   bool operator==(const NodeFilter&) const = default;
 };
 struct TagFilter {  // keys Expr, Tag: RE2 regexp matched against the tag's value
-  std::string tag;
-  std::string expr;
+  std::string tag = {};
+  std::string expr = {};
   bool operator==(const TagFilter&) const = default;
 };
 using QueryFilter = std::variant<NodeFilter, TagFilter>;
@@ -225,7 +225,7 @@ absl::StatusOr<TagList> DecodeTags(std::string_view meta);
 // ---- Vivaldi coordinate in ack payloads: 01 | {Adjustment, Error, Height, Vec}.
 inline constexpr uint8_t kPingVersion = 1;
 struct Coordinate {
-  std::vector<double> vec;
+  std::vector<double> vec = {};
   double error = 0;
   double adjustment = 0;
   double height = 0;
