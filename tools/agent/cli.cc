@@ -1,0 +1,50 @@
+#include "cli.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include <fmt/format.h>
+
+namespace cairn::cli {
+
+const std::vector<Command>& Commands() {
+  static const auto* commands = new std::vector<Command>{
+      {"keygen", "Generates a new encryption key", RunKeygen},
+      {"version", "Prints the Cairn version", RunVersion},
+  };
+  return *commands;
+}
+
+std::string Help() {
+  std::size_t width = 0;
+  for (const Command& c : Commands()) width = std::max(width, c.name.size());
+  std::string out =
+      "Usage: cairn [--version] [--help] <command> [<args>]\n\nAvailable commands are:\n";
+  for (const Command& c : Commands()) {
+    out += fmt::format("    {:<{}}    {}\n", c.name, width, c.synopsis);
+  }
+  return out;
+}
+
+int Main(const std::vector<std::string>& argv) {
+  if (argv.empty()) {
+    std::fputs(Help().c_str(), stderr);
+    return 1;
+  }
+  const std::string& name = argv[0];
+  if (name == "-h" || name == "-help" || name == "--help" || name == "help") {
+    std::fputs(Help().c_str(), stdout);
+    return 0;
+  }
+  if (name == "-v" || name == "-version" || name == "--version") {
+    return RunVersion({});
+  }
+  std::vector<std::string> rest(argv.begin() + 1, argv.end());
+  for (const Command& c : Commands()) {
+    if (c.name == name) return c.run(rest);
+  }
+  std::fputs(fmt::format("cairn: unknown command \"{}\"\n\n{}", name, Help()).c_str(), stderr);
+  return 1;
+}
+
+}  // namespace cairn::cli
