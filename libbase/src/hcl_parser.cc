@@ -242,7 +242,9 @@ class Lexer {
         continue;
       }
       std::size_t escape_at = pos_;
-      if (pos_ + 1 >= text_.size()) continue;  // reported as unterminated above
+      if (pos_ + 1 >= text_.size()) {
+        return Error(tok.offset, "unterminated string: no closing '\"' before end of input");
+      }
       char e = text_[pos_ + 1];
       pos_ += 2;
       switch (e) {
@@ -453,17 +455,17 @@ class Lexer {
 std::string_view KindName(const boost::json::value& v) {
   switch (v.kind()) {
     case boost::json::kind::object:
-      return "object";
+      return "an object";
     case boost::json::kind::array:
-      return "list";
+      return "a list";
     case boost::json::kind::string:
-      return "string";
+      return "a string";
     case boost::json::kind::bool_:
-      return "bool";
+      return "a bool";
     case boost::json::kind::null:
       return "null";
     default:
-      return "number";
+      return "a number";
   }
 }
 
@@ -620,26 +622,18 @@ class Parser {
     return boost::json::value(std::move(list));
   }
 
-  // Stores `value` under the key path `keys` (a key plus block labels), applying HCL1's
-  // rules for repeated keys (see config_reader.h).
+  // Stores `value` under `keys` (a key plus block labels), applying HCL1's rules for
+  // repeated keys (see config_reader.h). As in HCL1, `a "b" "c" {..}` is `a { b { c {..} } }`:
+  // labels only nest, so two labelled blocks named `a` make a list like any repeated block.
   absl::Status Insert(boost::json::object& out, const std::vector<Token>& keys,
                       boost::json::value value) {
-    boost::json::object* target = &out;
-    for (std::size_t i = 0; i + 1 < keys.size(); ++i) {
-      boost::json::value& slot = (*target)[keys[i].text];  // null when new
-      if (slot.is_null()) slot = boost::json::object();
-      if (slot.is_array()) {
-        // Earlier unlabelled blocks of this name made a list: the labelled one joins it.
-        slot.as_array().push_back(boost::json::object());
-        target = &slot.as_array().back().as_object();
-      } else if (slot.is_object()) {
-        target = &slot.as_object();
-      } else {
-        return Conflict(keys[i], slot, "block");
-      }
+    for (std::size_t i = keys.size() - 1; i > 0; --i) {
+      boost::json::object wrapper;
+      wrapper.emplace(keys[i].text, std::move(value));
+      value = std::move(wrapper);
     }
-    const Token& key = keys.back();
-    auto [it, inserted] = target->emplace(key.text, nullptr);
+    const Token& key = keys.front();
+    auto [it, inserted] = out.emplace(key.text, nullptr);
     boost::json::value& slot = it->value();
     if (inserted) {
       slot = std::move(value);
@@ -668,8 +662,8 @@ class Parser {
 
   absl::Status Conflict(const Token& key, const boost::json::value& old,
                         std::string_view new_kind) const {
-    return lexer_.Error(key.offset, Cat("key \"", key.text, "\" was already set to a ",
-                                        KindName(old), " and cannot also be a ", new_kind));
+    return lexer_.Error(key.offset, Cat("key \"", key.text, "\" was already set to ", KindName(old),
+                                        " and cannot also be ", new_kind));
   }
 
   std::string_view text_;

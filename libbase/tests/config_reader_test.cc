@@ -295,8 +295,12 @@ TEST_CASE("HCL: labelled blocks nest under their labels", "[unit]") {
     service "web" { port = 81 }
   )",
          kHcl,
-         R"({"service": {"web": [{"port": 80}, {"port": 81}],
-                         "db": {"primary": {"port": 5432}}}})");
+         R"({"service": [{"web": {"port": 80}}, {"db": {"primary": {"port": 5432}}},
+                         {"web": {"port": 81}}]})");
+  // A labelled block after an unlabelled one joins the list; it never lands inside the
+  // earlier block's body.
+  Expect("check { id = \"a\" }\ncheck \"b\" { ttl = \"5s\" }", kHcl,
+         R"({"check": [{"id": "a"}, {"b": {"ttl": "5s"}}]})");
 }
 
 TEST_CASE("HCL: heredocs", "[unit]") {
@@ -325,6 +329,9 @@ TEST_CASE("HCL: errors name file, line and column", "[unit]") {
         "t:2:8: unterminated string: no closing '\"' before end of line");
   CHECK(ErrorOf("name = \"web", kHcl) ==
         "t:1:8: unterminated string: no closing '\"' before end of input");
+  // Found by fuzz_config_reader: a backslash as the last byte used to loop forever.
+  CHECK(ErrorOf("a = \"x\\", kHcl) ==
+        "t:1:5: unterminated string: no closing '\"' before end of input");
   CHECK(ErrorOf("port = 80a", kHcl) == "t:1:8: invalid number \"80a\"");
   CHECK(ErrorOf("  v = 1.2.3", kHcl) == "t:1:7: invalid number \"1.2.3\"");
   CHECK(ErrorOf("mode = 0789", kHcl) == "t:1:8: invalid octal number \"0789\"");
@@ -370,11 +377,11 @@ TEST_CASE("HCL: errors name file, line and column", "[unit]") {
 
 TEST_CASE("HCL: conflicting kinds under one key are errors", "[unit]") {
   CHECK(ErrorOf("a = 1\na { b = 2 }", kHcl) ==
-        "t:2:1: key \"a\" was already set to a number and cannot also be a object");
+        "t:2:1: key \"a\" was already set to a number and cannot also be an object");
   CHECK(ErrorOf("a = [1]\na = \"x\"", kHcl) ==
         "t:2:1: key \"a\" was already set to a list and cannot also be a string");
   CHECK(ErrorOf("a = true\na \"l\" { }", kHcl) ==
-        "t:2:1: key \"a\" was already set to a bool and cannot also be a block");
+        "t:2:1: key \"a\" was already set to a bool and cannot also be an object");
 }
 
 TEST_CASE("deep nesting is an error, not a stack overflow", "[unit]") {

@@ -48,8 +48,8 @@
 //       ["a", "b"]; an object and a list combine the same way;
 //     - two scalars: the last wins;
 //     - a scalar against a list or object is an error.
-//   Labelled blocks with the same name share one object: `service "a" {}` and
-//   `service "b" {}` give {"service": {"a": {}, "b": {}}}.
+//   Labels only nest, as in HCL1: `service "a" {}` then `service "b" {}` give
+//   {"service": [{"a": {}}, {"b": {}}]}.
 //   A block that appears once stays an object (HCL1 wraps every block in a one-element
 //   list; Consul then unwraps it, so callers here never see that list).
 //
