@@ -58,6 +58,28 @@ std::string JsonErrorText(const boost::system::error_code& ec, std::string_view 
   return Cat("invalid JSON (", ec.message(), "), found ", found);
 }
 
+// True when the first thing in `text` other than whitespace and JSON-style comments is '{'. HCL1
+// (hcl.Decode's lexMode) parses such text as JSON; an HCL body cannot start with '{'.
+bool LooksLikeJson(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    char c = text[i];
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+      ++i;
+    } else if (text.substr(i, 2) == "//") {
+      std::size_t nl = text.find('\n', i);
+      i = nl == std::string_view::npos ? text.size() : nl;
+    } else if (text.substr(i, 2) == "/*") {
+      std::size_t close = text.find("*/", i + 2);
+      if (close == std::string_view::npos) return false;
+      i = close + 2;
+    } else {
+      return c == '{';
+    }
+  }
+  return false;
+}
+
 absl::StatusOr<boost::json::object> ParseJson(std::string_view text, std::string_view filename) {
   boost::json::parse_options options;
   options.allow_comments = true;          // users write them; see config_reader.h
@@ -140,8 +162,8 @@ absl::StatusOr<ConfigFormat> ConfigFormatFromPath(std::string_view path) {
 absl::StatusOr<boost::json::object> ParseConfig(std::string_view text, ConfigFormat format,
                                                 std::string_view filename) {
   if (text.substr(0, kUtf8Bom.size()) == kUtf8Bom) text.remove_prefix(kUtf8Bom.size());
-  return format == ConfigFormat::kJson ? ParseJson(text, filename)
-                                       : internal::ParseHcl(text, filename);
+  if (format == ConfigFormat::kJson || LooksLikeJson(text)) return ParseJson(text, filename);
+  return internal::ParseHcl(text, filename);
 }
 
 absl::StatusOr<boost::json::object> ReadConfigFile(const std::string& path) {

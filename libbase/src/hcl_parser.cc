@@ -247,43 +247,18 @@ class Lexer {
       }
       char e = text_[pos_ + 1];
       pos_ += 2;
-      switch (e) {
-        case 'a':
-          tok.text.push_back('\a');
-          break;
-        case 'b':
-          tok.text.push_back('\b');
-          break;
-        case 'f':
-          tok.text.push_back('\f');
-          break;
-        case 'n':
-          tok.text.push_back('\n');
-          break;
-        case 'r':
-          tok.text.push_back('\r');
-          break;
-        case 't':
-          tok.text.push_back('\t');
-          break;
-        case 'v':
-          tok.text.push_back('\v');
-          break;
-        case '\\':
-        case '"':
-        case '\'':
-          tok.text.push_back(e);
-          break;
-        case 'u':
-        case 'U': {
-          absl::StatusOr<uint32_t> cp = ReadHex(escape_at, e == 'u' ? 4 : 8);
-          if (!cp.ok()) return cp.status();
-          AppendUtf8(tok.text, *cp);
-          break;
-        }
-        default:
-          return Error(escape_at, Cat("invalid escape sequence \"\\",
-                                      std::string_view(&text_[escape_at + 1], 1), "\""));
+      // Pairs of (escape letter, character it stands for), as in Go's strconv.Unquote.
+      static constexpr std::string_view kSimple = "a\ab\bf\fn\nr\rt\tv\v\\\\\"\"''";
+      std::size_t at = kSimple.find(e);
+      if (at != std::string_view::npos && at % 2 == 0) {
+        tok.text.push_back(kSimple[at + 1]);
+      } else if (e == 'u' || e == 'U') {
+        absl::StatusOr<uint32_t> cp = ReadHex(escape_at, e == 'u' ? 4 : 8);
+        if (!cp.ok()) return cp.status();
+        AppendUtf8(tok.text, *cp);
+      } else {
+        std::string shown = e > 0x20 && e < 0x7f ? std::string(1, e) : DescribeChar(e);
+        return Error(escape_at, Cat("invalid escape sequence \"\\", shown, "\""));
       }
     }
     tok.end = ++pos_;

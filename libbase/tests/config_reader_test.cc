@@ -142,6 +142,11 @@ TEST_CASE("seed configs: Chinese comments, gossip key, one-line service", "[unit
       "server = true # 启用服务器模式\n"
       "retry_join = [\"192.168.1.1\", \"192.168.1.2\", \"192.168.1.3\"] # 其他节点的IP地址\n",
       kHcl, R"({"server": true, "retry_join": ["192.168.1.1", "192.168.1.2", "192.168.1.3"]})");
+  // Seed 001 saves that JSON as auth.hcl: HCL text starting with '{' is JSON (HCL1 rule).
+  Expect("// auth.hcl\n{\"acl\": {\"enabled\": true, // 启用ACL功能\n\"tokens\": {}}}", kHcl,
+         R"({"acl": {"enabled": true, "tokens": {}}})");
+  CHECK(ErrorOf("{\"a\": 1,}", kHcl, "auth.hcl") ==
+        "auth.hcl:1:9: unexpected '}' after ',' (JSON allows no trailing comma)");
   // Seed 002 and 003.
   Expect(R"({"encrypt": "cg8StVXbQJ0gPvMd9o7yrg=="})", kJson,
          R"({"encrypt": "cg8StVXbQJ0gPvMd9o7yrg=="})");
@@ -387,7 +392,14 @@ TEST_CASE("HCL: conflicting kinds under one key are errors", "[unit]") {
 TEST_CASE("deep nesting is an error, not a stack overflow", "[unit]") {
   std::string ok_hcl =
       "a = " + std::string(kMaxConfigDepth - 1, '[') + std::string(kMaxConfigDepth - 1, ']');
-  CHECK(ParseConfig(ok_hcl, kHcl, "t").ok());
+  absl::StatusOr<boost::json::object> at_limit = ParseConfig(ok_hcl, kHcl, "t");
+  REQUIRE(at_limit.ok());
+  // Both parsers count depth alike: the deepest HCL tree is also valid as JSON.
+  CHECK(ParseConfig(boost::json::serialize(*at_limit), kJson, "t").ok());
+  std::string one_more(kMaxConfigDepth, '[');
+  one_more += std::string(kMaxConfigDepth, ']');
+  CHECK(ErrorOf("a = " + one_more, kHcl).ends_with("nesting deeper than 64 levels"));
+  CHECK(ErrorOf("{\"a\": " + one_more + "}", kJson).ends_with("nesting deeper than 64 levels"));
   std::string deep(100000, '[');
   CHECK(ErrorOf("a = " + deep, kHcl) ==
         absl::StrCat("t:1:", 4 + kMaxConfigDepth, ": nesting deeper than 64 levels"));

@@ -40,6 +40,8 @@
 //     true false                        bools
 //     # c    // c    /* c */            comments
 //   Items in a block may be separated by newlines or commas. HCL has no null.
+//   As in HCL1, HCL text whose first token is '{' is JSON and is read by the JSON rules
+//   above (users save JSON with comments as .hcl; seed 001's auth.hcl is one).
 //
 //   Repeated keys in one HCL object follow hashicorp/hcl v1's decoder:
 //     - two objects (blocks) under one key become an array: `check {..} check {..}` gives
