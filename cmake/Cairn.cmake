@@ -64,6 +64,7 @@ function(cairn_cc_test)
   add_executable(${T_NAME}_test ${T_SRCS})
   target_link_libraries(${T_NAME}_test PRIVATE cairn_test_main ${T_DEPS})
   target_compile_options(${T_NAME}_test PRIVATE ${CAIRN_OWN_WARNINGS})
+  target_precompile_headers(${T_NAME}_test REUSE_FROM cairn_test_pch)
   catch_discover_tests(${T_NAME}_test
     TEST_PREFIX "${T_NAME}: "
     PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT}

@@ -16,7 +16,8 @@ struct Run {
 };
 
 Run Cairn(const std::string& args) {
-  std::string cmd = std::string(CAIRN_BINARY) + " " + args + " 2>&1";
+  std::string cmd = CAIRN_BINARY;
+  cmd.append(" ").append(args).append(" 2>&1");
   std::FILE* p = popen(cmd.c_str(), "r");
   REQUIRE(p != nullptr);
   std::string out;
