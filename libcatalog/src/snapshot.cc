@@ -267,7 +267,8 @@ absl::StatusOr<internal::State> Parse(std::string_view stream) {
     Node node = ReadNode(r);
     if (!r.ok()) break;
     CAIRN_RETURN_IF_ERROR(ValidateNode(node, false));
-    if (!s.nodes.Insert(Lower(node.name), std::make_shared<const Node>(std::move(node)))) {
+    std::string key = Lower(node.name);
+    if (!s.nodes.Insert(std::move(key), std::make_shared<const Node>(std::move(node)))) {
       return Corrupt("duplicate node");
     }
   }
@@ -290,15 +291,16 @@ absl::StatusOr<internal::State> Parse(std::string_view stream) {
     if (!c.service_id.empty() && !s.services.Contains(Key2(Lower(c.node), Lower(c.service_id)))) {
       return Corrupt("check of unknown service");
     }
-    if (!s.checks.Insert(Key2(Lower(c.node), Lower(c.check_id)),
-                         std::make_shared<const Check>(std::move(c)))) {
+    std::string key = Key2(Lower(c.node), Lower(c.check_id));
+    if (!s.checks.Insert(std::move(key), std::make_shared<const Check>(std::move(c)))) {
       return Corrupt("duplicate check");
     }
   }
   for (auto* table : {&s.service_index, &s.node_index}) {
     for (uint64_t i = 0, n = r.Count(); r.ok() && i < n; ++i) {
       std::string k = r.S();
-      table->Insert(std::move(k), r.U());
+      uint64_t v = r.U();
+      table->Insert(std::move(k), v);
     }
   }
   if (!r.ok()) return Corrupt("truncated record");
