@@ -34,7 +34,8 @@
 //
 // Borrowed keys: K may be std::string_view when the value owns the key's bytes (libkv keys
 // entries by a view into the entry). Leaves then store the view beside its owner, and inner
-// nodes keep their own std::string copies of separator keys, so no view outlives its bytes.
+// nodes keep their own reference-counted copies of separator keys, so no view outlives its
+// bytes. Lookups then take anything convertible to std::string_view.
 // Insert replaces the stored key together with the value for that reason.
 //
 // Requirements: K and V are default-constructible and movable/copyable; unused slots hold
@@ -60,7 +61,9 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
+#include <new>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -70,6 +73,50 @@
 namespace cairn::base {
 
 namespace persistent_map_internal {
+
+// An immutable, reference-counted copy of a key's bytes. Inner nodes hold separators of
+// string_view maps as these, so cloning an inner node (path copying) costs one atomic
+// increment per separator instead of one allocation.
+class SharedKey {
+ public:
+  SharedKey() = default;
+  explicit SharedKey(std::string_view s) {
+    if (s.empty()) return;
+    rep_ = static_cast<Rep*>(::operator new(sizeof(Rep) + s.size()));
+    new (rep_) Rep{};
+    rep_->refs.store(1, std::memory_order_relaxed);
+    rep_->size = s.size();
+    std::memcpy(reinterpret_cast<char*>(rep_ + 1), s.data(), s.size());
+  }
+  SharedKey(const SharedKey& o) : rep_(o.rep_) {
+    if (rep_) rep_->refs.fetch_add(1, std::memory_order_relaxed);
+  }
+  SharedKey(SharedKey&& o) noexcept : rep_(std::exchange(o.rep_, nullptr)) {}
+  SharedKey& operator=(SharedKey o) noexcept {
+    std::swap(rep_, o.rep_);
+    return *this;
+  }
+  ~SharedKey() {
+    if (rep_ && rep_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      rep_->~Rep();
+      ::operator delete(rep_);
+    }
+  }
+  std::string_view view() const {
+    return rep_ ? std::string_view(reinterpret_cast<const char*>(rep_ + 1), rep_->size)
+                : std::string_view();
+  }
+  friend bool operator<(const SharedKey& a, std::string_view b) { return a.view() < b; }
+  friend bool operator<(std::string_view a, const SharedKey& b) { return a < b.view(); }
+
+ private:
+  struct Rep {
+    std::atomic<uint32_t> refs;
+    std::size_t size;
+  };
+  Rep* rep_ = nullptr;
+};
+
 // The type inner nodes store separator keys as: K itself, or an owning copy for a view.
 template <typename K>
 struct Separator {
@@ -77,7 +124,7 @@ struct Separator {
 };
 template <>
 struct Separator<std::string_view> {
-  using type = std::string;
+  using type = SharedKey;
 };
 }  // namespace persistent_map_internal
 
