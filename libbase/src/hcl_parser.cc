@@ -131,38 +131,16 @@ class Lexer {
       return tok;
     }
     char c = text_[pos_];
-    Tok single = Tok::kEof;
-    switch (c) {
-      case '{':
-        single = Tok::kLBrace;
-        break;
-      case '}':
-        single = Tok::kRBrace;
-        break;
-      case '[':
-        single = Tok::kLBrack;
-        break;
-      case ']':
-        single = Tok::kRBrack;
-        break;
-      case ',':
-        single = Tok::kComma;
-        break;
-      case '=':
-        single = Tok::kAssign;
-        break;
-      case '"':
-        return LexString(std::move(tok));
-      case '<':
-        return LexHeredoc(std::move(tok));
-      default:
-        break;
-    }
-    if (single != Tok::kEof) {
-      tok.kind = single;
+    static constexpr std::string_view kPunctuation = "{}[],=";
+    static constexpr Tok kPunctuationTok[] = {Tok::kLBrace, Tok::kRBrace, Tok::kLBrack,
+                                              Tok::kRBrack, Tok::kComma,  Tok::kAssign};
+    if (std::size_t i = kPunctuation.find(c); i != std::string_view::npos) {
+      tok.kind = kPunctuationTok[i];
       tok.end = ++pos_;
       return tok;
     }
+    if (c == '"') return LexString(std::move(tok));
+    if (c == '<') return LexHeredoc(std::move(tok));
     if (IsDigit(c) || (c == '-' && pos_ + 1 < text_.size() && IsDigit(text_[pos_ + 1]))) {
       return LexNumber(std::move(tok));
     }

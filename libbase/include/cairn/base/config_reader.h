@@ -11,7 +11,7 @@
 //   absl::StatusOr<boost::json::object> config =
 //       cairn::base::ReadConfigFile("/etc/cairn.d/agent.hcl");
 //   if (!config.ok()) {
-//     // config.status().message() == "/etc/cairn.d/agent.hcl:3:10: expected '=' or '{'
+//     // config.status().message() == "/etc/cairn.d/agent.hcl:3:8: expected '=' or '{'
 //     //                                after key \"server\", found \"true\""
 //     return config.status();
 //   }
