@@ -486,16 +486,20 @@ void MetricsRegistry::SetHelp(std::string_view name, std::string help) {
 std::string MetricsRegistry::PrometheusText() const {
   using Series = Impl::Series;
   absl::MutexLock lock(&impl_->mu);
-  std::vector<const Series*> all;
-  for (const auto& [key, s] : impl_->series) all.push_back(s.get());
-  auto label_key = [](const Series* s) {
-    std::vector<std::pair<std::string, std::string>> k;
+  // Sorted by family, then by label pairs under their Prometheus names, as
+  // client_golang's registry sorts them.
+  using LabelKey = std::vector<std::pair<std::string, std::string>>;
+  std::vector<std::pair<LabelKey, const Series*>> all;
+  for (const auto& [key, s] : impl_->series) {
+    LabelKey k;
     for (const MetricLabel& l : s->labels) k.emplace_back(PromName(l.name, false), l.value);
-    return k;
-  };
-  std::sort(all.begin(), all.end(), [&](const Series* a, const Series* b) {
-    if (a->prom_name != b->prom_name) return a->prom_name < b->prom_name;
-    return label_key(a) < label_key(b);
+    all.emplace_back(std::move(k), s.get());
+  }
+  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+    if (a.second->prom_name != b.second->prom_name) {
+      return a.second->prom_name < b.second->prom_name;
+    }
+    return a.first < b.first;
   });
 
   std::string out;
@@ -520,7 +524,7 @@ std::string MetricsRegistry::PrometheusText() const {
   };
 
   const std::string* family = nullptr;
-  for (const Series* s : all) {
+  for (const auto& [unused, s] : all) {
     if (family == nullptr || *family != s->prom_name) {
       family = &s->prom_name;
       auto h = impl_->help.find(s->prom_name);
