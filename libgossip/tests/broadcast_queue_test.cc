@@ -66,7 +66,7 @@ TEST_CASE("a broadcast is dropped after the retransmit limit", "[unit]") {
   CHECK(q.GetBroadcasts(2, 100, 3).empty());
 }
 
-TEST_CASE("prune keeps the least transmitted; reset finishes all", "[unit]") {
+TEST_CASE("prune keeps the least transmitted, reset finishes all", "[unit]") {
   BroadcastQueue q(10);
   int finished = 0;
   for (int i = 0; i < 5; ++i) q.Queue(std::string(i + 1, 'x'), "", [&] { ++finished; });

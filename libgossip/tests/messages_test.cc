@@ -102,7 +102,7 @@ TEST_CASE("Vsn bytes and the protocol range check", "[unit]") {
   CHECK(Vsn::FromBytes(FromHex("01 02")).protocol_cur == 0);
 }
 
-TEST_CASE("push/pull body: header, states, user state; counts bounded by the input", "[unit]") {
+TEST_CASE("push/pull body: header, states, user state, counts bounded by the input", "[unit]") {
   PushPull pp{.join = true,
               .nodes = {PushNodeState{.name = "a",
                                       .addr = kLoopback,

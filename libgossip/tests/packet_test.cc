@@ -39,7 +39,7 @@ TEST_CASE("the captured gossip packet decodes into two alives and rebuilds", "[u
   CHECK(AddCrc(EncodeCompound({EncodeMessage(*a1), EncodeMessage(*a2)})) == kTwoAlives);
 }
 
-TEST_CASE("CRC mismatch is data loss; short or non-12 packets pass through", "[unit]") {
+TEST_CASE("CRC mismatch is data loss, short or non-12 packets pass through", "[unit]") {
   std::string bad = kTwoAlives;
   bad[40] ^= 1;
   CHECK(DecodePacket(bad).status().code() == absl::StatusCode::kDataLoss);
@@ -79,7 +79,7 @@ TEST_CASE("PackMessages respects the budget and the 255-part limit", "[unit]") {
   CHECK(PackMessages({}, 1400).empty());
 }
 
-TEST_CASE("compress: kept only if smaller on UDP; unknown algorithm refused", "[unit]") {
+TEST_CASE("compress: kept only if smaller on UDP, unknown algorithm refused", "[unit]") {
   const std::string small = EncodeMessage(Nack{.seq_no = 1});
   CHECK(MaybeCompress(small) == small);
   const std::string big = EncodeMessage(Ack{.seq_no = 1, .payload = std::string(400, '\0')});
