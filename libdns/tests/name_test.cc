@@ -7,6 +7,16 @@
 namespace cairn::dns {
 namespace {
 
+// Joins labels with dots (by appending: GCC 12 misreports chained operator+ on strings).
+std::string Dotted(std::initializer_list<std::string> labels) {
+  std::string out;
+  for (const std::string& l : labels) {
+    if (!out.empty()) out.append(".");
+    out.append(l);
+  }
+  return out;
+}
+
 Name N(std::string_view text) {
   absl::StatusOr<Name> n = Name::Parse(text);
   REQUIRE(n.ok());
@@ -34,16 +44,16 @@ TEST_CASE("Name wire form is length-prefixed labels and a zero byte", "[unit]") 
 TEST_CASE("Name rejects bad presentation forms", "[unit]") {
   CHECK(!Name::Parse("a..b").ok());
   CHECK(!Name::Parse(".a").ok());
-  CHECK(!Name::Parse(std::string(64, 'x') + ".com").ok());
-  CHECK(Name::Parse(std::string(63, 'x') + ".com").ok());
+  CHECK(!Name::Parse(Dotted({std::string(64, 'x'), "com"})).ok());
+  CHECK(Name::Parse(Dotted({std::string(63, 'x'), "com"})).ok());
   CHECK(!Name::Parse("a\\").ok());
   CHECK(!Name::Parse("a\\25").ok());
   CHECK(!Name::Parse("a\\256").ok());
   // 4 labels of 63 bytes = 4 * 64 + 1 = 257 wire bytes.
   std::string l63(63, 'a');
-  CHECK(!Name::Parse(l63 + "." + l63 + "." + l63 + "." + l63).ok());
+  CHECK(!Name::Parse(Dotted({l63, l63, l63, l63})).ok());
   // 3 * 64 + 62 + 1 = 255 exactly.
-  CHECK(Name::Parse(l63 + "." + l63 + "." + l63 + "." + std::string(61, 'a')).ok());
+  CHECK(Name::Parse(Dotted({l63, l63, l63, std::string(61, 'a')})).ok());
 }
 
 TEST_CASE("Name comparison is case-insensitive", "[unit]") {
