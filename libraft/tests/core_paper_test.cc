@@ -70,7 +70,7 @@ TEST_CASE("5.2 a follower that hears nothing for an election timeout campaigns",
   REQUIRE(c.core(1).Status().vote == 1);
 }
 
-TEST_CASE("5.2 election timeouts are randomized in [E, 2E)", "[unit]") {
+TEST_CASE("5.2 election timeouts are randomized between E and 2E ticks", "[unit]") {
   std::set<int> timeouts;
   for (uint64_t seed = 0; seed < 50; ++seed) {
     MemoryLogStore store;

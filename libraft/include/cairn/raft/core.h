@@ -34,8 +34,10 @@
 //   }
 //
 // Persistence contract: before sending `messages` of an Output, the runtime makes its
-// `snapshot` (replacing the whole log), then `entries` (each batch first deletes any stored
-// entries at index >= entries.front().index), then `hard_state` durable, and updates the
+// `snapshot` durable (replacing the whole log), then `entries` (deleting any stored entries
+// at index >= entries.front().index) together with `hard_state` in ONE atomic write (a
+// crash must leave both or neither: a log holding entries of a term the stored hard state
+// has not reached could let a restarted leader win its own term twice), and updates the
 // LogView the core reads so that it shows them. Only then it sends, applies and calls
 // Advance(output). Exactly one Output is outstanding: TakeOutput may not be called again
 // before Advance.

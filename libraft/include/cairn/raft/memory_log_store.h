@@ -45,8 +45,8 @@ class MemoryLogStore : public LogView {
                                             uint64_t max_bytes) const override;
 
   // Applies the persistence part of `out`: its snapshot (replacing the whole log), then
-  // its entries (deleting stored entries at and after the first one's index), then its
-  // hard state. CHECK-fails on entries that leave a gap: that is a runtime bug.
+  // its entries (deleting stored entries at and after the first one's index) and hard
+  // state as one step. CHECK-fails on entries that leave a gap: that is a runtime bug.
   void Persist(const Output& out);
 
   // Replaces the snapshot with a newer one the state machine took at `snapshot.meta.index`
