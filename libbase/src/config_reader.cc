@@ -1,4 +1,6 @@
 #include <cerrno>
+#include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -45,6 +47,13 @@ std::string JsonErrorText(const boost::system::error_code& ec, std::string_view 
     return Cat("control character ", found,
                " in a string (write it as an escape such as \\n or \\t)");
   }
+  if (ec == je::error::syntax && offset < text.size() &&
+      internal::FindInvalidUtf8(text.substr(offset, 4)) == 0) {
+    return "invalid UTF-8 encoding";
+  }
+  if (ec == je::error::syntax && offset > 0 && offset < text.size() && text[offset - 1] == '\\') {
+    return Cat("invalid escape sequence ", found, " after '\\' in string");
+  }
   if (ec == je::error::syntax) {
     // Boost stops at the first byte that cannot continue the text. A ',' just before a
     // closing bracket is the most common hand-editing slip: say so.
@@ -80,6 +89,51 @@ bool LooksLikeJson(std::string_view text) {
   return false;
 }
 
+// Boost.JSON turns a number too large for a double (1e999) into infinity, which cannot be
+// written back as JSON; Go's encoding/json rejects it. Depth is bounded by max_depth.
+bool HasInfinity(const boost::json::value& v) {
+  if (v.is_double()) return std::isinf(v.get_double());
+  if (v.is_array()) {
+    for (const boost::json::value& e : v.get_array()) {
+      if (HasInfinity(e)) return true;
+    }
+  }
+  if (v.is_object()) {
+    for (const auto& kv : v.get_object()) {
+      if (HasInfinity(kv.value())) return true;
+    }
+  }
+  return false;
+}
+
+// Offset of the first number in already-valid JSON `text` that overflows a double.
+std::size_t FindOverflowingNumber(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    char c = text[i];
+    if (c == '"') {
+      for (++i; i < text.size() && text[i] != '"'; i += text[i] == '\\' ? 2 : 1) {
+      }
+      ++i;
+    } else if (text.substr(i, 2) == "//" || text.substr(i, 2) == "/*") {
+      std::size_t end = text[i + 1] == '/' ? text.find('\n', i) : text.find("*/", i);
+      i = end == std::string_view::npos ? text.size() : end + 1;
+    } else if (c == '-' || (c >= '0' && c <= '9')) {
+      std::size_t end = text.find_first_not_of("+-.eE0123456789", i);
+      std::string_view number = text.substr(i, end - i);
+      double value;
+      auto result = std::from_chars(number.data(), number.data() + number.size(), value);
+      bool underflow = number.find("e-") != std::string_view::npos ||
+                       number.find("E-") != std::string_view::npos;
+      if (result.ec == std::errc::result_out_of_range && !underflow) return i;
+      i += number.size();
+    } else {
+      ++i;
+    }
+  }
+  return 0;
+}
+
 absl::StatusOr<boost::json::object> ParseJson(std::string_view text, std::string_view filename) {
   boost::json::parse_options options;
   options.allow_comments = true;          // users write them; see config_reader.h
@@ -96,6 +150,11 @@ absl::StatusOr<boost::json::object> ParseJson(std::string_view text, std::string
     return internal::SyntaxErrorAt(filename, text, consumed, JsonErrorText(ec, text, consumed));
   }
   boost::json::value root = parser.release();
+  if (HasInfinity(root)) {
+    std::size_t at = FindOverflowingNumber(text);
+    return internal::SyntaxErrorAt(filename, text, at,
+                                   Cat("number out of range ", internal::DescribeAt(text, at)));
+  }
   if (!root.is_object()) {
     std::size_t first = text.find_first_not_of(" \t\r\n");
     // Skip leading comments too, so the position points at the value itself.

@@ -38,40 +38,6 @@ std::string DescribeChar(char c) {
   return Cat("'", std::string_view(&c, 1), "'");
 }
 
-// Returns the offset of the first byte that is not part of valid UTF-8 (no overlong forms,
-// no surrogates, nothing above U+10FFFF), or npos. Go's HCL scanner rejects such input too.
-std::size_t FindInvalidUtf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    int len;
-    uint32_t min;
-    uint32_t cp;
-    if ((c & 0xe0) == 0xc0) {
-      len = 2, min = 0x80, cp = c & 0x1f;
-    } else if ((c & 0xf0) == 0xe0) {
-      len = 3, min = 0x800, cp = c & 0x0f;
-    } else if ((c & 0xf8) == 0xf0) {
-      len = 4, min = 0x10000, cp = c & 0x07;
-    } else {
-      return i;
-    }
-    if (i + len > s.size()) return i;
-    for (int k = 1; k < len; ++k) {
-      unsigned char cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xc0) != 0x80) return i;
-      cp = (cp << 6) | (cc & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
-    i += len;
-  }
-  return std::string_view::npos;
-}
-
 void AppendUtf8(std::string& out, uint32_t cp) {
   if (cp < 0x80) {
     out.push_back(static_cast<char>(cp));
@@ -626,6 +592,39 @@ class Parser {
 
 }  // namespace
 
+// Go's HCL scanner rejects invalid UTF-8 too; JSON strings must be valid by RFC 8259.
+std::size_t FindInvalidUtf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    int len;
+    uint32_t min;
+    uint32_t cp;
+    if ((c & 0xe0) == 0xc0) {
+      len = 2, min = 0x80, cp = c & 0x1f;
+    } else if ((c & 0xf0) == 0xe0) {
+      len = 3, min = 0x800, cp = c & 0x0f;
+    } else if ((c & 0xf8) == 0xf0) {
+      len = 4, min = 0x10000, cp = c & 0x07;
+    } else {
+      return i;
+    }
+    if (i + len > s.size()) return i;
+    for (int k = 1; k < len; ++k) {
+      unsigned char cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xc0) != 0x80) return i;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
 TextPosition PositionOf(std::string_view text, std::size_t offset) {
   TextPosition pos;
   if (offset > text.size()) offset = text.size();
@@ -656,7 +655,8 @@ std::string DescribeAt(std::string_view text, std::size_t offset) {
     while (end < text.size() && text[end] != '"' && text[end] != '\n') {
       end += text[end] == '\\' && end + 1 < text.size() ? 2 : 1;
     }
-    end = end < text.size() && text[end] == '"' ? end + 1 : end;
+    if (end >= text.size() || text[end] != '"') return DescribeChar(c);  // unterminated
+    ++end;
   } else {
     while (end < text.size() && (IsIdentChar(text[end]) || text[end] == '+')) ++end;
   }
@@ -668,6 +668,7 @@ std::string DescribeAt(std::string_view text, std::size_t offset) {
     --shown;  // never cut a UTF-8 character in half
   }
   std::string_view word = text.substr(offset, shown);
+  if (FindInvalidUtf8(word) != std::string_view::npos) return DescribeChar(c);
   if (c == '"') return Cat(word, end - offset > kMaxShown ? "..." : "");
   return Cat("\"", word, end - offset > kMaxShown ? "...\"" : "\"");
 }

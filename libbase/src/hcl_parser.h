@@ -44,6 +44,10 @@ absl::Status SyntaxErrorAt(std::string_view filename, std::string_view text, std
 // quoted word (`"true"`), or a quoted character (`'}'`).
 std::string DescribeAt(std::string_view text, std::size_t offset);
 
+// Offset of the first byte of `s` that is not valid UTF-8 (overlong forms, surrogates and
+// code points above U+10FFFF are invalid), or npos.
+std::size_t FindInvalidUtf8(std::string_view s);
+
 // Parses HCL1 `text` (already stripped of any byte-order mark) into an object.
 absl::StatusOr<boost::json::object> ParseHcl(std::string_view text, std::string_view filename);
 

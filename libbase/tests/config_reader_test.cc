@@ -175,6 +175,13 @@ TEST_CASE("JSON: errors name file, line and column", "[unit]") {
   CHECK(ErrorOf("// list\n[1, 2]", kJson) ==
         "t:2:1: expected a JSON object at the top level, found '['");
   CHECK(ErrorOf("", kJson) == "t:1:1: unexpected end of input");
+  CHECK(ErrorOf("{\"a\": \"x\\qy\"}", kJson) ==
+        "t:1:10: invalid escape sequence \"qy\" after '\\' in string");
+  CHECK(ErrorOf("{\"a\": \"\xff\"}", kJson) == "t:1:8: invalid UTF-8 encoding");
+  CHECK(ErrorOf("{\"s\": \"1e999\", /* 2e999 */ \"a\": [1e-999, -1e999]}", kJson) ==
+        "t:1:42: number out of range \"-1e999\"");
+  CHECK(ErrorOf("{\"a\": 1" + std::string(400, '0') + "}", kJson)
+            .starts_with("t:1:7: number out of range"));
   CHECK(ErrorOf("{\"é\": \"x\ty\"}", kJson).starts_with("t:1:9: control character"));
   CHECK(ErrorOf("{\"a\": 1 /* open", kJson) == "t:1:16: unexpected end of input");
 }
@@ -378,6 +385,7 @@ TEST_CASE("HCL: errors name file, line and column", "[unit]") {
   CHECK(ErrorOf("a = <x", kHcl) == "t:1:5: unexpected character '<' (a heredoc starts with <<)");
   CHECK(ErrorOf("# 中文注释\n中 = = 1", kHcl) == "t:2:5: expected a value after '中 =', found '='");
   CHECK(ErrorOf("a = \"\xff\"", kHcl) == "t:1:6: invalid UTF-8 encoding");
+  CHECK(ErrorOf("a = 1e999", kHcl) == "t:1:5: number out of range \"1e999\"");
 }
 
 TEST_CASE("HCL: conflicting kinds under one key are errors", "[unit]") {
