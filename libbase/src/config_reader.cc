@@ -90,20 +90,21 @@ bool LooksLikeJson(std::string_view text) {
 }
 
 // Boost.JSON turns a number too large for a double (1e999) into infinity, which cannot be
-// written back as JSON; Go's encoding/json rejects it. Depth is bounded by max_depth.
-bool HasInfinity(const boost::json::value& v) {
-  if (v.is_double()) return std::isinf(v.get_double());
+// written back as JSON and which Go's encoding/json rejects: returns true if there is one.
+// Boost also turns a zero with a huge exponent (0e999) into NaN; that number is zero, so
+// it becomes 0.0 here. Recursion depth is bounded by max_depth.
+bool FixNonFinite(boost::json::value& v) {
+  if (v.is_double()) {
+    if (std::isnan(v.get_double())) v = 0.0;
+    return std::isinf(v.get_double());
+  }
+  bool found = false;
   if (v.is_array()) {
-    for (const boost::json::value& e : v.get_array()) {
-      if (HasInfinity(e)) return true;
-    }
+    for (boost::json::value& e : v.get_array()) found = FixNonFinite(e) || found;
+  } else if (v.is_object()) {
+    for (auto& kv : v.get_object()) found = FixNonFinite(kv.value()) || found;
   }
-  if (v.is_object()) {
-    for (const auto& kv : v.get_object()) {
-      if (HasInfinity(kv.value())) return true;
-    }
-  }
-  return false;
+  return found;
 }
 
 // Offset of the first number in already-valid JSON `text` that overflows a double.
@@ -150,7 +151,7 @@ absl::StatusOr<boost::json::object> ParseJson(std::string_view text, std::string
     return internal::SyntaxErrorAt(filename, text, consumed, JsonErrorText(ec, text, consumed));
   }
   boost::json::value root = parser.release();
-  if (HasInfinity(root)) {
+  if (FixNonFinite(root)) {
     std::size_t at = FindOverflowingNumber(text);
     return internal::SyntaxErrorAt(filename, text, at,
                                    Cat("number out of range ", internal::DescribeAt(text, at)));
