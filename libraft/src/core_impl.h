@@ -136,6 +136,9 @@ class Core::Impl {
   std::map<uint64_t, uint64_t> round_sent_tick_;
   bool heartbeat_needed_ = false;
   std::optional<uint64_t> lease_start_tick_;
+  // Set once this leader sent TimeoutNow in its term: the target's campaign overrides
+  // voters' lease stickiness whenever the message arrives, so no lease is safe any more.
+  bool lease_revoked_ = false;
   std::vector<ReadState> ready_reads_;
 
   // Followers: the snapshot being received.

@@ -189,6 +189,7 @@ void Core::Impl::BecomeLeader() {
   votes_.clear();
   transfer_target_ = kNoServer;
   lease_start_tick_.reset();
+  lease_revoked_ = false;
   round_sent_tick_.clear();
   ResetElectionTimer();
   progress_.clear();

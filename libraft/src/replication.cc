@@ -88,6 +88,7 @@ absl::Status Core::Impl::TransferLeadership(ServerId target) {
 
 void Core::Impl::MaybeSendTimeoutNow(ServerId to, const Progress& pr) {
   if (to != transfer_target_ || pr.match() != log_.LastIndex()) return;
+  lease_revoked_ = true;
   Message m;
   m.type = MessageType::kTimeoutNow;
   m.to = to;

@@ -269,6 +269,26 @@ TEST_CASE("6.4.1 lease reads are served locally, and voters grant no vote during
   REQUIRE(c.node(leader).reads.size() == 1);
 }
 
+TEST_CASE("6.4.1 a leader that sent TimeoutNow serves no more lease reads in its term", "[unit]") {
+  Cluster c(3, [](CoreConfig& cfg) { cfg.lease_read = true; });
+  c.TickAll(30);
+  ServerId leader = c.Leader();
+  REQUIRE(leader != kNoServer);
+  c.TickAll(1);
+  ServerId target = leader == 1 ? 2 : 1;
+  // The TimeoutNow is delayed indefinitely: the target may campaign at any later time,
+  // and voters grant a transfer campaign despite their lease.
+  c.drop = [](const Message& m) { return m.type == MessageType::kTimeoutNow; };
+  REQUIRE(c.core(leader).TransferLeadership(target).ok());
+  c.Stabilize();
+  c.TickAll(12);  // The transfer is abandoned; leadership stays.
+  REQUIRE(c.core(leader).role() == Role::kLeader);
+  c.Isolate(leader);
+  REQUIRE(c.core(leader).ReadIndex(1).ok());
+  c.Process(leader);
+  REQUIRE(c.node(leader).reads.empty());  // Needs a heartbeat quorum, which it lacks.
+}
+
 TEST_CASE("7 a follower that fell behind a compaction gets the snapshot in chunks", "[unit]") {
   Cluster c(3, [](CoreConfig& cfg) { cfg.snapshot_chunk_bytes = 4; });
   c.Elect(1);

@@ -166,17 +166,36 @@ class Simulation {
     CheckResult r = CheckKvHistory(history_);
     result_.checker_gave_up = r.gave_up;
     if (!r.linearizable) {
-      std::string ops;
-      int shown = 0;
-      for (const KvOp& op : history_) {
-        if (op.key != r.bad_key) continue;
-        if (++shown > 300) {
-          ops += "\n  ...";
-          break;
+      // Find the earliest time by which the history already cannot be linearized: cut the
+      // history there (operations still running become unknown) and binary search.
+      auto cut = [&](int64_t t) {
+        std::vector<KvOp> h;
+        for (const KvOp& op : history_) {
+          if (op.key != r.bad_key || op.call > t) continue;
+          h.push_back(op);
+          if (h.back().ret > t) {
+            h.back().ret = KvOp::kNever;
+            h.back().unknown = true;
+          }
         }
-        absl::StrAppend(&ops, "\n  ", op.DebugString());
+        return h;
+      };
+      int64_t lo = 0, hi = now_;
+      while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (CheckKvHistory(cut(mid)).linearizable) {
+          lo = mid + 1;
+        } else {
+          hi = mid;
+        }
       }
-      Fail(absl::StrCat("history of key ", r.bad_key, " is not linearizable:", ops));
+      std::vector<KvOp> h = cut(lo);
+      std::string ops;
+      for (size_t i = h.size() > 40 ? h.size() - 40 : 0; i < h.size(); ++i) {
+        absl::StrAppend(&ops, "\n  ", h[i].DebugString());
+      }
+      Fail(absl::StrCat("history of key ", r.bad_key, " is not linearizable; first at t=", lo,
+                        "ms; its last operations:", ops));
     }
     return result_;
   }
