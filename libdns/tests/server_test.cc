@@ -12,6 +12,8 @@
 #include <boost/asio/write.hpp>
 #include <catch2/catch.hpp>
 
+#include <cairn/base/clock.h>
+#include <cairn/base/metrics.h>
 #include <cairn/dns/server.h>
 
 #include "test_util.h"
@@ -280,6 +282,22 @@ TEST_CASE("server binds several UDP sockets with SO_REUSEPORT", "[unit]") {
   std::vector<Bytes> queries;
   for (int i = 0; i < 20; ++i) queries.push_back(MakeQuery(100 + i, "x.consul"));
   CHECK(UdpExchange(f.server->port(), queries, 20).size() == 20);
+}
+
+TEST_CASE("server counts into a metrics registry", "[unit]") {
+  base::SimulatedClock clock;
+  base::MetricsRegistry metrics(clock);
+  ServerOptions options;
+  options.metrics = &metrics;
+  Fixture f(options);
+  Bytes bad = MakeQuery(50, "x.consul");
+  bad.resize(14);
+  CHECK(UdpExchange(f.server->port(), {bad, MakeQuery(51, "x.consul")}, 2).size() == 2);
+  f.Shutdown();
+  CHECK(metrics.GetCounter("cairn.dns.queries", {{"transport", "udp"}}).Value() == 2);
+  CHECK(metrics.GetCounter("cairn.dns.malformed").Value() == 1);
+  CHECK(metrics.GetCounter("cairn.dns.error_replies").Value() == 1);
+  CHECK(metrics.GetCounter("cairn.dns.replies").Value() == 2);
 }
 
 TEST_CASE("server start rejects bad options", "[unit]") {
