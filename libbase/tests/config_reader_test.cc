@@ -1,6 +1,7 @@
 // Tests for <cairn/base/config_reader.h>: the real-world inputs, HCL1 semantics,
 // JSON with comments, and exact error positions.
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -466,7 +467,10 @@ class TempDir {
     REQUIRE(mkdtemp(tmpl) != nullptr);
     path_ = tmpl;
   }
-  ~TempDir() { std::system(("rm -rf '" + path_ + "'").c_str()); }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
   std::string Write(const std::string& name, std::string_view content) const {
     std::string path = path_ + "/" + name;
     std::ofstream(path, std::ios::binary) << content;
