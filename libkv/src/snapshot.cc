@@ -375,7 +375,7 @@ absl::Status Store::Restore(
   uint64_t index = fresh->applied_index;
   std::shared_ptr<const State> old;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (writer_open_) return absl::FailedPreconditionError("kv restore: a write is in progress");
     old = std::exchange(current_, std::move(fresh));
   }

@@ -21,14 +21,14 @@ Store::Store(Options options)
 Store::~Store() = default;
 
 ReadView Store::Snapshot() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return ReadView(current_);
 }
 
 WriteTxn Store::BeginWrite(uint64_t raft_index) {
   std::shared_ptr<const State> base;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     CAIRN_CHECK_MSG(!writer_open_, "a WriteTxn is already open");
     CAIRN_CHECK_MSG(raft_index > current_->applied_index,
                     "write index {} not above applied index {}", raft_index,
@@ -43,7 +43,7 @@ WriteTxn Store::BeginWrite(uint64_t raft_index) {
 
 void Store::Publish(std::shared_ptr<const State> state) {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     std::swap(current_, state);
     writer_open_ = false;
   }
@@ -84,7 +84,7 @@ WriteTxn::WriteTxn(WriteTxn&& o) noexcept
 
 WriteTxn::~WriteTxn() {
   if (!store_ || !ctx_ || ctx_->done) return;
-  absl::MutexLock lock(&store_->mu_);
+  std::lock_guard<std::mutex> lock(store_->mu_);
   store_->writer_open_ = false;
 }
 

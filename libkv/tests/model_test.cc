@@ -227,6 +227,52 @@ TEST_CASE("store matches the reference model over random sequences", "[unit]") {
           REQUIRE(txn.CreateSession(sess).ok());
           m.sessions[s] = sess.behavior;
         }
+      } else if (op < 94) {
+        // A transaction of 2-4 ops: all apply, or (if any fails) none.
+        std::vector<TxnOp> tops;
+        Model trial = m;
+        bool ok = true;
+        int count = 2 + static_cast<int>(rng() % 3);
+        for (int j = 0; j < count; ++j) {
+          TxnOp t;
+          t.key = RandomKey(rng);
+          t.value = std::to_string(rng() % 4);
+          t.session = "s" + std::to_string(rng() % 3);
+          const ModelEntry* cur = trial.kv.count(t.key) ? &trial.kv[t.key] : nullptr;
+          t.index = cur && rng() % 2 ? cur->modify : rng() % (idx + 1);
+          switch (rng() % 6) {
+            case 0:
+              t.verb = TxnVerb::kSet;
+              trial.Set(t.key, t.value, 0, idx);
+              break;
+            case 1:
+              t.verb = TxnVerb::kCas;
+              ok &= trial.Cas(t.key, t.value, 0, t.index, idx);
+              break;
+            case 2:
+              t.verb = TxnVerb::kLock;
+              ok &= trial.Acquire(t.key, t.value, t.session, now, idx) == 1;
+              break;
+            case 3:
+              t.verb = TxnVerb::kDeleteCas;
+              if (cur && cur->modify != t.index) ok = false;
+              if (cur && cur->modify == t.index) trial.Remove(t.key, idx);
+              break;
+            case 4:
+              t.verb = TxnVerb::kCheckIndex;
+              ok &= cur && cur->modify == t.index;
+              break;
+            default:
+              t.verb = TxnVerb::kCheckNotExists;
+              ok &= cur == nullptr;
+              break;
+          }
+          tops.push_back(std::move(t));
+        }
+        absl::StatusOr<TxnOutcome> out = txn.ApplyTxn(tops, now);
+        REQUIRE(out.ok());
+        REQUIRE(out->errors.empty() == ok);
+        if (ok) m = std::move(trial);
       } else if (op < 97) {
         REQUIRE(*txn.DestroySession(s, now) == (m.sessions.count(s) == 1));
         m.Destroy(s, now, idx);

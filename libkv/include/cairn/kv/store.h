@@ -53,15 +53,14 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include <absl/base/thread_annotations.h>
 #include <absl/functional/function_ref.h>
 #include <absl/status/statusor.h>
-#include <absl/synchronization/mutex.h>
 #include <absl/time/time.h>
 
 #include <cairn/base/clock.h>
@@ -142,7 +141,7 @@ class ReadView {
                                      std::size_t max_ops = 128) const;
 
   // ---- Snapshot ----
-  // Writes this version as a snapshot stream (see snapshot format in store.cc's comment
+  // Writes this version as a snapshot stream (format: libkv/doc/design.md
   // and Store::Restore) in chunks to `sink`; stops at the first error `sink` returns.
   absl::Status WriteSnapshot(absl::FunctionRef<absl::Status(std::string_view)> sink) const;
 
@@ -175,8 +174,10 @@ class WriteTxn {
   // ?cas=<index>: 0 creates only if absent; N writes only if ModifyIndex == N.
   absl::StatusOr<bool> Cas(std::string_view key, std::string_view value, uint64_t flags,
                            uint64_t index);
-  // ?acquire=<session>: see Consul's rules in the class comment of Store; `now` is checked
-  // against the key's lock-delay.
+  // ?acquire=<session>: the key need not exist. Unlocked: takes the lock (Session set,
+  // LockIndex + 1) and writes value and flags. Held by the same session: writes them,
+  // LockIndex unchanged. Held by another session, or `now` inside the key's lock-delay:
+  // false. Unknown session: FailedPrecondition `invalid session "<id>"`.
   absl::StatusOr<bool> Acquire(std::string_view key, std::string_view value, uint64_t flags,
                                std::string_view session, absl::Time now);
   // ?release=<session>: only the holder may release; writes value and flags.
@@ -268,9 +269,11 @@ class Store {
   void Publish(std::shared_ptr<const internal::State> state);
 
   const Options options_;
-  mutable absl::Mutex mu_;
-  std::shared_ptr<const internal::State> current_ ABSL_GUARDED_BY(mu_);
-  bool writer_open_ ABSL_GUARDED_BY(mu_) = false;
+  // std::mutex rather than absl::Mutex: Debian's prebuilt Abseil is not instrumented for
+  // ThreadSanitizer, which would then not see this lock's synchronization.
+  mutable std::mutex mu_;
+  std::shared_ptr<const internal::State> current_;  // guarded by mu_
+  bool writer_open_ = false;                        // guarded by mu_
   base::WatchHub kv_hub_;
   base::WatchHub session_hub_;
 };
