@@ -7,6 +7,7 @@
 #ifndef CAIRN_AGENT_SRC_CONFIG_SCHEMA_H_
 #define CAIRN_AGENT_SRC_CONFIG_SCHEMA_H_
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +34,15 @@ enum class ValueKind {
   kTaggedAddresses,  // object of {address, port} objects (service.tagged_addresses)
   kOpaque,           // a Consul key Cairn accepts but does not use: any value, warned about
 };
+
+// Key name → kind, for one level (service, check, gossip, TLS interface) or, for
+// TopTable, every dotted path below the top level ("ports.http", "acl.tokens.agent").
+using Table = std::map<std::string, ValueKind, std::less<>>;
+const Table& TopTable();
+const Table& GossipTable();        // gossip_lan, gossip_wan
+const Table& TlsInterfaceTable();  // tls.defaults, tls.internal_rpc, tls.https, tls.grpc
+const Table& ServiceTable();       // services[], service
+const Table& CheckTable();         // checks[], check, services[].checks[]
 
 // Checks `source` (parsed from `name`) against the schema: every key known (matched
 // case-insensitively as Consul's decoder does; inside services and checks CamelCase

@@ -155,8 +155,8 @@ absl::Status ValidateDefinitions(Config& c) {
   std::set<std::string> service_ids;
   for (size_t i = 0; i < c.services.size(); ++i) {
     ServiceDefinition& s = c.services[i];
-    std::string where = Cat("services[", i, "]");
-    if (s.name.empty()) return Invalid(Cat(where, ": missing service name"));
+    if (s.name.empty()) return Invalid(Cat("services[", i, "]: missing service name"));
+    std::string where = Cat("service \"", s.name, "\"");
     if (s.id.empty()) s.id = s.name;
     if (!service_ids.insert(s.id).second) {
       return Invalid(Cat(where, ": duplicate service id \"", s.id, "\""));
@@ -171,14 +171,14 @@ absl::Status ValidateDefinitions(Config& c) {
       }
       if (ch.name.empty()) ch.name = Cat("Service '", s.name, "' check");
       ch.service_id = s.id;
-      absl::Status st = ValidateCheck(ch, c, Cat(where, ".checks[", j, "]"));
+      absl::Status st = ValidateCheck(ch, c, Cat(where, ": check \"", ch.name, "\""));
       if (!st.ok()) return st;
     }
   }
   for (size_t i = 0; i < c.checks.size(); ++i) {
     CheckDefinition& ch = c.checks[i];
-    std::string where = Cat("checks[", i, "]");
-    if (ch.name.empty()) return Invalid(Cat(where, ": missing check name"));
+    if (ch.name.empty()) return Invalid(Cat("checks[", i, "]: missing check name"));
+    std::string where = Cat("check \"", ch.name, "\"");
     if (ch.id.empty()) ch.id = ch.name;
     absl::Status st = ValidateCheck(ch, c, where);
     if (!st.ok()) return st;
@@ -199,7 +199,9 @@ absl::Status ValidateAddresses(const Config& c) {
     if (addr->empty()) continue;
     if (absl::Status s = CheckAddress(key, *addr, false); !s.ok()) return s;
     if (absl::StartsWith(key, "advertise") && IsAny(*addr)) {
-      return Invalid(Cat("Advertise address cannot be 0.0.0.0, :: or [::]"));
+      return Invalid(absl::StrContains(key, "wan")
+                         ? "Advertise WAN address cannot be 0.0.0.0, :: or [::]"
+                         : "Advertise address cannot be 0.0.0.0, :: or [::]");
     }
   }
   if (c.client_addr.empty()) return Invalid("client_addr cannot be empty");
@@ -285,12 +287,17 @@ absl::Status ValidateConfig(Config& c, std::vector<std::string>* warnings) {
   // -- identity --
   if (c.datacenter.empty()) return Invalid("datacenter cannot be empty");
   if (!IsValidDatacenter(c.datacenter)) {
-    return Invalid("datacenter can only contain lowercase alphanumeric, - or _ characters.");
+    return Invalid(
+        Cat("datacenter can only contain lowercase alphanumeric, - or _ characters. "
+            "received: \"",
+            c.datacenter, "\""));
   }
   if (c.primary_datacenter.empty()) c.primary_datacenter = c.datacenter;
   if (!IsValidDatacenter(c.primary_datacenter)) {
     return Invalid(
-        "primary_datacenter can only contain lowercase alphanumeric, - or _ characters.");
+        Cat("primary_datacenter can only contain lowercase alphanumeric, - or _ "
+            "characters. received: \"",
+            c.primary_datacenter, "\""));
   }
   if (c.node_name.empty()) return Invalid("node_name cannot be empty");
   if (!IsDnsLabel(c.node_name)) {
@@ -308,6 +315,13 @@ absl::Status ValidateConfig(Config& c, std::vector<std::string>* warnings) {
   }
   if (absl::Status s = ValidateMeta(c.node_meta); !s.ok()) return s;
   if (c.domain == ".") return Invalid("domain cannot be empty");
+  for (std::string_view label : {"service", "connect", "node", "query", "addr"}) {
+    if (absl::StartsWith(c.alt_domain, Cat(label, ".")) ||
+        absl::StartsWith(c.alt_domain, Cat(c.datacenter, "."))) {
+      return Invalid(
+          Cat("alt_domain cannot start with {service,connect,node,query,addr,", c.datacenter, "}"));
+    }
+  }
 
   // -- network --
   if (absl::Status s = ValidateAddresses(c); !s.ok()) return s;
@@ -316,6 +330,7 @@ absl::Status ValidateConfig(Config& c, std::vector<std::string>* warnings) {
     if (absl::StrContains(r, "{{")) {
       return Invalid(Cat("recursors: go-sockaddr templates are not supported: ", r));
     }
+    if (IsAny(r)) return Invalid("DNS recursor address cannot be 0.0.0.0, :: or [::]");
   }
   if (c.reconnect_timeout < std::chrono::hours(8) ||
       c.reconnect_timeout_wan < std::chrono::hours(8)) {
@@ -335,9 +350,9 @@ absl::Status ValidateConfig(Config& c, std::vector<std::string>* warnings) {
     return Invalid(
         Cat("protocol version '", c.protocol, "' is not supported. Must be in range: [2, 3]"));
   }
-  if (c.raft_protocol < 2 || c.raft_protocol > 3) {
+  if (c.raft_protocol != 3) {
     return Invalid(Cat("raft_protocol version ", c.raft_protocol,
-                       " is not supported by this version of Cairn (2 or 3)"));
+                       " is not supported by this version of Cairn"));
   }
 
   // -- acl, dns, ui --
@@ -355,13 +370,29 @@ absl::Status ValidateConfig(Config& c, std::vector<std::string>* warnings) {
     return Invalid(Cat("dns_config.recursor_strategy: invalid value \"",
                        c.dns_config.recursor_strategy, "\" (sequential or random)"));
   }
-  if (c.dns_config.udp_answer_limit < 0 || c.dns_config.a_record_limit < 0) {
-    return Invalid("dns_config.udp_answer_limit and a_record_limit cannot be negative");
+  if (c.dns_config.udp_answer_limit < 0) {
+    return Invalid(Cat("dns_config.udp_answer_limit cannot be ", c.dns_config.udp_answer_limit,
+                       ". Must be greater than or equal to zero"));
   }
-  if (c.ui_config.enabled && !c.ui_config.dir.empty()) {
+  if (c.dns_config.a_record_limit < 0) {
+    return Invalid(Cat("dns_config.a_record_limit cannot be ", c.dns_config.a_record_limit,
+                       ". Must be greater than or equal to zero"));
+  }
+  // In dev mode the UI is on by default, so -ui-dir alone must still work there.
+  if (!c.dev_mode && c.ui_config.enabled && !c.ui_config.dir.empty()) {
     return Invalid(
-        "Both the ui_config.enabled and ui_config.dir (or -ui and -ui-dir) were "
-        "specified, please provide only one.");
+        "Both the ui_config.enabled and ui_config.dir (or -ui and -ui-dir) were specified, "
+        "please provide only one.\n"
+        "If trying to use your own web UI resources, use ui_config.dir or the -ui-dir flag.\n"
+        "The web UI is included in the binary so use ui_config.enabled or the -ui flag to "
+        "enable it");
+  }
+  for (char ch : c.ui_config.content_path) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(ch)) && ch != '/' && ch != '_' &&
+        ch != '-') {
+      return Invalid(Cat("ui-content-path can only contain alphanumeric, -, _, or /. received: \"",
+                         c.ui_config.content_path, "\""));
+    }
   }
   if (!absl::StartsWith(c.ui_config.content_path, "/")) {
     c.ui_config.content_path = "/" + c.ui_config.content_path;

@@ -263,8 +263,9 @@ TEST_CASE("bootstrap validation", "[unit]") {
 TEST_CASE("value validation", "[unit]") {
   TempDir dir;
   std::string d = "-data-dir=" + dir.path();
-  CHECK(MustFail({d, "-datacenter=dc 1"}) ==
-        "datacenter can only contain lowercase alphanumeric, - or _ characters.");
+  CHECK(
+      MustFail({d, "-datacenter=dc 1"}) ==
+      "datacenter can only contain lowercase alphanumeric, - or _ characters. received: \"dc 1\"");
   CHECK(MustLoad({d, "-datacenter=EAST_1"}).config.datacenter == "east_1");
   CHECK(MustFail({d, "-encrypt=not base64!"}).rfind("encrypt has invalid key: ", 0) == 0);
   CHECK(MustFail({d, "-encrypt=YWJj"}) ==
@@ -283,6 +284,22 @@ TEST_CASE("value validation", "[unit]") {
         std::vector<std::string>{"127.0.0.1", "::1", "unix:///tmp/cairn.sock"});
   CHECK(Contains(MustFail({d, "-client=localhost"}), "client_addr"));
   CHECK(MustFail({d, "-ui", "-ui-dir=/x"}).find("please provide only one") != std::string::npos);
+  CHECK(MustLoad({"-dev", "-ui-dir=/x"}).config.ui_config.dir == "/x");
+  CHECK(Contains(MustFail({d, "-ui-content-path=/a b/"}), "ui-content-path can only contain"));
+  CHECK(MustFail({d, "-advertise-wan=::"}) ==
+        "Advertise WAN address cannot be 0.0.0.0, :: or [::]");
+  CHECK(MustFail({d, "-recursor=0.0.0.0"}) == "DNS recursor address cannot be 0.0.0.0, :: or [::]");
+  CHECK(Contains(MustFail({d, "-alt-domain=node.example"}), "alt_domain cannot start with"));
+  CHECK(MustFail({d, "-raft-protocol=2"}) ==
+        "raft_protocol version 2 is not supported by this version of Cairn");
+  CHECK(MustFail({d, "-hcl", "dns_config { udp_answer_limit = -1 }"}) ==
+        "dns_config.udp_answer_limit cannot be -1. Must be greater than or equal to zero");
+  CHECK(Contains(MustFail({d, "-hcl", "service { name = \"web\", check { http = \"http://x\" } }"}),
+                 "service \"web\": check \"Service 'web' check\": Interval must be > 0"));
+  CHECK(MustFail({d, "-hcl", "check { name = \"c\" }"}).rfind("check \"c\": a check needs", 0) ==
+        0);
+  CHECK(MustFail({d, "-hcl", "check { name = \"c\", ttl = \"5s\", status = \"ok\" }"}) ==
+        "check \"c\": status must be passing, warning or critical, not \"ok\"");
   CHECK(MustFail({d, "-node-meta=consul-x:1"}).find("reserved") != std::string::npos);
   LoadResult meta = MustLoad({d, "-node-meta=rack:r1", "-node-meta=role:db:primary"});
   CHECK(meta.config.node_meta ==
