@@ -475,5 +475,30 @@ TEST_CASE("every agent flag is registered", "[unit]") {
   CHECK(r.config.protocol == 3);
 }
 
+TEST_CASE("reload takes the reloadable settings and warns about the rest", "[unit]") {
+  TempDir dir;
+  std::string d = "-data-dir=" + dir.path();
+  Config running =
+      MustLoad({d, "-node=n1", "-hcl", "service { name = \"web\" }", "-log-level=info"}).config;
+  Config fresh = MustLoad({d, "-node=n2", "-http-port=9500", "-log-level=debug", "-hcl",
+                           "service { name = \"api\" }", "-hcl",
+                           "dns_config { only_passing = true }", "-hcl", "raft_trailing_logs = 5",
+                           "-hcl", "tls { https { cert_file = \"/c\", key_file = \"/k\" } }"})
+                     .config;
+  LoadResult r = ApplyReload(running, fresh);
+  CHECK(r.config.log_level == base::LogLevel::kDebug);
+  REQUIRE(r.config.services.size() == 1);
+  CHECK(r.config.services[0].name == "api");
+  CHECK(r.config.dns_config.only_passing);
+  CHECK(r.config.raft_trailing_logs == 5);
+  CHECK(r.config.node_name == "n1");
+  CHECK(r.config.ports.http == 8500);
+  CHECK(r.config.tls.https.cert_file.empty());
+  CHECK(HasWarning(r, "node_name changed: restart the agent to apply it"));
+  CHECK(HasWarning(r, "ports changed"));
+  CHECK(HasWarning(r, "tls.https: TLS cannot be switched on or off by a reload"));
+  CHECK(ApplyReload(running, running).warnings.empty());
+}
+
 }  // namespace
 }  // namespace cairn::agent

@@ -98,6 +98,17 @@ absl::StatusOr<LoadResult> LoadConfigFromArgs(const std::vector<std::string>& ar
 // made if missing) with a new random UUID. A configured ID never touches the file.
 absl::Status EnsureNodeId(Config& config);
 
+// SIGHUP / `cairn reload` (spec A11): given the configuration the agent runs with and a
+// freshly loaded one (LoadConfig again with the same flags; if that fails, the caller keeps
+// `running` and logs the error), returns what the agent should run with now: `running` with
+// the reloadable settings taken from `fresh` — services, checks, ACL tokens, log level,
+// node_meta, TLS files and verification settings (an interface cannot switch TLS on or off),
+// http_max_conns_per_client, discard_check_output, telemetry.prefix_filter, dns_config,
+// recursors, raft_snapshot_threshold, raft_snapshot_interval and raft_trailing_logs. Every
+// other setting that differs is left as it runs, with a warning naming it
+// ("<key> changed: restart the agent to apply it").
+LoadResult ApplyReload(const Config& running, const Config& fresh);
+
 // A random UUID v4 in lower-case 8-4-4-4-12 form.
 std::string GenerateUuid();
 
