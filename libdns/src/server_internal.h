@@ -172,6 +172,7 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   bool writing_ = false;
   bool reading_ = false;
   bool closed_ = false;
+  bool eof_ = false;           // the client shut down its sending side
   std::size_t in_flight_ = 0;  // queries handed out and not yet answered or dropped
 };
 

@@ -60,6 +60,11 @@ void TcpConnection::ReadLength() {
 
 void TcpConnection::OnLength(const boost::system::error_code& ec) {
   reading_ = false;
+  if (ec == asio::error::eof && !closed_ && (in_flight_ > 0 || writing_)) {
+    // The client half-closed after its last query: answer what is pending, then close.
+    eof_ = true;
+    return;
+  }
   if (ec || closed_) {
     // EOF or reset: the client is gone, and so are replies still to come.
     DoClose();
@@ -167,6 +172,10 @@ void TcpConnection::OnWrite(const boost::system::error_code& ec) {
 
 void TcpConnection::AnswerDone() {
   if (in_flight_ > 0) --in_flight_;
+  if (eof_) {
+    if (in_flight_ == 0 && !writing_ && writes_.empty()) DoClose();
+    return;
+  }
   // Reading paused at the pipeline limit resumes once a slot frees up.
   if (!reading_ && !closed_ && in_flight_ < server_->options.max_tcp_pipeline) ReadLength();
 }

@@ -193,6 +193,8 @@ std::vector<Message> TcpExchange(std::uint16_t port, const std::vector<Bytes>& q
     out.insert(out.end(), q.begin(), q.end());
   }
   asio::write(s, asio::buffer(out));
+  // Half-close like a client with nothing more to ask: pending answers must still come.
+  s.shutdown(tcp::socket::shutdown_send);
   std::vector<Message> replies;
   std::uint8_t len[2];
   Bytes body;

@@ -54,8 +54,9 @@ class MessageWriter {
   void Start(const Header& header, std::size_t max_size);
 
   // Adds an OPT record written by Finish as the last additional record. Its size is
-  // reserved now, so records added later can never crowd it out. Call at most once, before
-  // any record. kResourceExhausted if even the OPT record does not fit.
+  // reserved now, so records added later can never crowd it out (call it first). At most
+  // once (kInvalidArgument after that); kResourceExhausted if the OPT record does not fit
+  // in what is left.
   absl::Status SetEdns(const Edns& edns);
 
   // Appends a question. kResourceExhausted if it does not fit (nothing written);
