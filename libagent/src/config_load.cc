@@ -70,13 +70,15 @@ absl::Status ReadPath(const std::string& path, const std::optional<base::ConfigF
   struct stat st;
   if (stat(path.c_str(), &st) != 0) {
     int e = errno;
-    std::string message = Cat("Error reading '", path, "': ", std::strerror(e));
+    std::string message =
+        Cat("config: Stat failed on ", path, ". stat ", path, ": ", std::strerror(e));
     return e == ENOENT ? absl::NotFoundError(message) : absl::InvalidArgumentError(message);
   }
   if (!S_ISDIR(st.st_mode)) return ReadOne(path, format, out);
   DIR* dir = opendir(path.c_str());
   if (dir == nullptr) {
-    return absl::InvalidArgumentError(Cat("Error reading '", path, "': ", std::strerror(errno)));
+    return absl::InvalidArgumentError(
+        Cat("config: Readdir failed on ", path, ". ", std::strerror(errno)));
   }
   std::vector<std::string> names;
   while (dirent* entry = readdir(dir)) {

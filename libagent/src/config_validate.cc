@@ -273,7 +273,7 @@ absl::Status ValidateConfig(Config& c, std::vector<std::string>* warnings) {
 
   // -- data dir --
   if (c.data_dir.empty() && !c.dev_mode) return Invalid("data_dir cannot be empty");
-  if (!c.data_dir.empty()) {
+  if (!c.dev_mode) {  // dev mode keeps its state in memory and never uses the directory
     struct stat st;
     if (stat(c.data_dir.c_str(), &st) != 0) {
       if (errno != ENOENT) {

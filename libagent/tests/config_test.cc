@@ -231,7 +231,7 @@ TEST_CASE("unknown keys and wrong types name the file and key", "[unit]") {
   CHECK(Contains(MustFail({"-data-dir", dir.path(), "-config-file", h}), h + ":1:"));
   // A missing path.
   CHECK(Contains(MustFail({"-data-dir", dir.path(), "-config-dir", dir.path() + "/none"}),
-                 "Error reading"));
+                 "config: Stat failed on " + dir.path() + "/none"));
   // Keys match case-insensitively, as Consul's decoder does.
   std::string i = dir.Write("i.json", R"({"Server": true, "Bootstrap": true})");
   CHECK(MustLoad({"-data-dir", dir.path(), "-config-file", i}).config.server);
