@@ -113,7 +113,19 @@ class Simulation {
     }
     if (!result_.ok) return result_;
     if (result_.ops_completed + result_.reads_completed == completed_before_heal) {
-      Fail("no operation completed after healing: the cluster never recovered");
+      std::string nodes;
+      for (auto& [id, n] : nodes_) {
+        if (!n->core) {
+          absl::StrAppend(&nodes, "\n  node ", id, ": crashed");
+          continue;
+        }
+        CoreStatus st = n->core->Status();
+        absl::StrAppend(&nodes, "\n  node ", id, ": ", RoleName(st.role), " term ", st.term,
+                        " vote ", st.vote, " leader ", st.leader, " last ", st.last_term, ".",
+                        st.last_index, " commit ", st.commit, " config ",
+                        DebugString(st.configuration), "@", st.configuration_index);
+      }
+      Fail("no operation completed after healing: the cluster never recovered" + nodes);
       return result_;
     }
     for (Client& c : clients_) {
@@ -429,7 +441,7 @@ class Simulation {
   void Process(SimNode& n) {
     while (n.core && n.core->HasOutput()) {
       Output out = n.core->TakeOutput();
-      if (Chance(0.0005)) {
+      if (now_ < opt_.duration_ms && Chance(0.0005)) {
         // Crash while persisting: the atomic entries + hard state write is lost; the
         // snapshot, written first, may have made it.
         if (out.snapshot && Chance(0.5)) {

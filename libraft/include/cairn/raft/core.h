@@ -188,10 +188,12 @@ class Core {
   absl::Status Bootstrap(const Configuration& configuration);
 
   // Handles one message from a peer. Returns InvalidArgument for a malformed message,
-  // FailedPrecondition for one that is stale (older term, unknown transfer, snapshot for an
-  // old index) or from a server that may not send it (a vote request from a non-voter, a
-  // response from a server this leader does not track). A rejected message changes no
-  // state, except that a stale leader may be told the current term.
+  // FailedPrecondition for one that is stale (older term), ignored (a vote request while a
+  // leader lease holds), contradictory (a second leader in a term, an append conflicting
+  // with committed entries, an acknowledgement beyond the log) or from a server that may
+  // not send it (a response from a server this leader does not track, a vote from a
+  // non-voter). A rejected message changes no state, except that a stale leader may be
+  // told the current term.
   absl::Status Step(const Message& msg);
 
   // Advances the logical clock by one tick.
