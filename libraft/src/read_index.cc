@@ -55,6 +55,12 @@ void Core::Impl::ReleaseReadsWaitingForCommit() {
 void Core::Impl::BroadcastHeartbeat() {
   ++round_;
   round_sent_tick_[round_] = ticks_;
+  // A round older than an election timeout can no longer start a valid lease: forget it,
+  // so a leader that hears from nobody (check_quorum off) does not grow this map forever.
+  while (!round_sent_tick_.empty() &&
+         round_sent_tick_.begin()->second + cfg_.election_ticks < ticks_) {
+    round_sent_tick_.erase(round_sent_tick_.begin());
+  }
   heartbeat_needed_ = false;
   for (auto& [id, pr] : progress_) {
     Message m;
