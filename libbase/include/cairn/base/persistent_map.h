@@ -155,6 +155,8 @@ class PersistentMap {
 
  private:
   struct Node;
+  struct LeafNode;
+  struct InnerNode;
   static constexpr int kMaxDepth = 24;
 
  public:
@@ -177,9 +179,7 @@ class PersistentMap {
 
    private:
     friend class PersistentMap;
-    static const typename PersistentMap::LeafNode* Leaf(const Node* n) {
-      return static_cast<const LeafNode*>(n);
-    }
+    static const LeafNode* Leaf(const Node* n) { return static_cast<const LeafNode*>(n); }
     // Descends to the leftmost leaf under path_[depth_].
     void DescendLeft() {
       while (!path_[depth_]->leaf) {
