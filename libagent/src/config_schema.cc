@@ -1,9 +1,10 @@
-// The key table and the per-source check. Keys are listed as dotted paths; a path's
-// parent must be a kObject entry. Service and check keys live in their own tables because
-// they appear at several places (services[], checks[], services[].checks[]).
+// The per-source check: key lookup (case-insensitive, CamelCase aliases in services and
+// checks), type checks, and the move of legacy keys to their modern places. The key tables
+// themselves are in config_keys.cc.
 #include "config_schema.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <utility>
 
@@ -111,25 +112,36 @@ class Normalizer {
     return out;
   }
 
+  absl::StatusOr<value> Integer(const value& v, const std::string& path) {
+    if (v.is_int64()) return v;
+    if (v.is_uint64() && v.get_uint64() <= uint64_t{INT64_MAX}) {
+      return value(static_cast<int64_t>(v.get_uint64()));
+    }
+    // JSON numbers written as 3.0 are integers too (Go decodes every JSON number as a
+    // float64 and mapstructure converts it); the range check keeps the cast defined.
+    if (v.is_double() && std::abs(v.get_double()) < 9.0e18 &&
+        v.get_double() == std::trunc(v.get_double())) {
+      return value(static_cast<int64_t>(v.get_double()));
+    }
+    return Expected(path, "an integer", v);
+  }
+
   absl::StatusOr<value> Value(const value& v, ValueKind kind, const std::string& path,
                               const Table* table) {
     switch (kind) {
       case K::kBool:
         if (!v.is_bool()) return Expected(path, "a bool", v);
         return v;
-      case K::kInt:
-        if (v.is_int64()) return v;
-        if (v.is_uint64() && v.get_uint64() <= uint64_t{INT64_MAX}) {
-          return value(static_cast<int64_t>(v.get_uint64()));
+      case K::kInt: {
+        absl::StatusOr<value> i = Integer(v, path);
+        if (!i.ok()) return i;
+        // Only byte counts may exceed 32 bits; everything else lands in an int.
+        bool wide = path == "log_rotate_bytes" || path == "limits.kv_max_value_size";
+        if (!wide && (i->get_int64() > INT32_MAX || i->get_int64() < INT32_MIN)) {
+          return Error(path, Cat("value ", i->get_int64(), " is out of range"));
         }
-        if (v.is_double() &&
-            v.get_double() == static_cast<double>(static_cast<int64_t>(v.get_double()))) {
-          return value(static_cast<int64_t>(v.get_double()));
-        }
-        return Expected(path, "an integer", v);
-      case K::kNumber:
-        if (!v.is_number()) return Expected(path, "a number", v);
-        return v;
+        return i;
+      }
       case K::kString:
         if (!v.is_string()) return Expected(path, "a string", v);
         return v;

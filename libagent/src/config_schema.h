@@ -20,8 +20,7 @@ namespace cairn::agent::internal {
 // What a key's value must be.
 enum class ValueKind {
   kBool,
-  kInt,     // integral number (JSON floats with no fraction are accepted)
-  kNumber,  // any number
+  kInt,  // integral number (JSON floats with no fraction are accepted)
   kString,
   kDuration,         // Go duration string, checked with base::ParseGoDuration
   kStringList,       // list of strings

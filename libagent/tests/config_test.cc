@@ -232,6 +232,17 @@ TEST_CASE("unknown keys and wrong types name the file and key", "[unit]") {
   // A missing path.
   CHECK(Contains(MustFail({"-data-dir", dir.path(), "-config-dir", dir.path() + "/none"}),
                  "config: Stat failed on " + dir.path() + "/none"));
+  // JSON numbers with a zero fraction are integers; others, and huge ones, are not.
+  std::string k = dir.Write("k.json", R"({"server": true, "bootstrap_expect": 3.0})");
+  CHECK(MustLoad({"-data-dir", dir.path(), "-config-file", k}).config.bootstrap_expect == 3);
+  std::string l = dir.Write("l.json", R"({"retry_max": 1e300})");
+  CHECK(MustFail({"-data-dir", dir.path(), "-config-file", l}) ==
+        l + ": retry_max: expected an integer, got number 1E300");
+  std::string m = dir.Write("m.json", R"({"retry_max": 2.5})");
+  CHECK(Contains(MustFail({"-data-dir", dir.path(), "-config-file", m}),
+                 "retry_max: expected an integer"));
+  CHECK(MustFail({"-data-dir", dir.path(), "-server", "-bootstrap-expect=9999999999"}) ==
+        "command-line flags: bootstrap_expect: value 9999999999 is out of range");
   // Keys match case-insensitively, as Consul's decoder does.
   std::string i = dir.Write("i.json", R"({"Server": true, "Bootstrap": true})");
   CHECK(MustLoad({"-data-dir", dir.path(), "-config-file", i}).config.server);
