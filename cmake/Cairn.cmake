@@ -65,10 +65,16 @@ function(cairn_cc_test)
   target_link_libraries(${T_NAME}_test PRIVATE cairn_test_main ${T_DEPS})
   target_compile_options(${T_NAME}_test PRIVATE ${CAIRN_OWN_WARNINGS})
   target_precompile_headers(${T_NAME}_test REUSE_FROM cairn_test_pch)
+  # `unit_tests` builds every fast test binary (the sanitizer build in scripts/test.sh).
+  if("unit" IN_LIST T_LABELS)
+    if(NOT TARGET unit_tests)
+      add_custom_target(unit_tests)
+    endif()
+    add_dependencies(unit_tests ${T_NAME}_test)
+  endif()
   catch_discover_tests(${T_NAME}_test
     TEST_PREFIX "${T_NAME}: "
-    PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT}
-    DISCOVERY_MODE PRE_TEST)
+    PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT})
 endfunction()
 
 # cairn_fuzz_target(NAME config_reader SRCS ... DEPS ...): a libFuzzer binary
