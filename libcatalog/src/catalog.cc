@@ -19,14 +19,14 @@ Catalog::Catalog() : state_(std::make_shared<const internal::State>()) {}
 Catalog::~Catalog() = default;
 
 ReadView Catalog::Read() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   return ReadView(state_);
 }
 
 WriteTxn Catalog::BeginWrite(uint64_t raft_index) {
   std::shared_ptr<const internal::State> base;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     base = state_;
   }
   return WriteTxn(this, std::move(base), raft_index);
@@ -67,7 +67,7 @@ absl::StatusOr<WriteResult> Catalog::Publish(const std::shared_ptr<const interna
   s.last_index = index;
   auto next = std::make_shared<const internal::State>(std::move(s));
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     if (state_ != base) {
       return absl::AbortedError("another catalog write transaction committed first");
     }

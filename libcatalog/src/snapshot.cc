@@ -340,7 +340,7 @@ absl::Status Catalog::Restore(std::string_view stream) {
   uint64_t index = parsed.last_index;
   auto next = std::make_shared<const internal::State>(std::move(parsed));
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     state_ = std::move(next);
   }
   hub_.NotifyAll(index);

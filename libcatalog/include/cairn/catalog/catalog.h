@@ -38,14 +38,13 @@
 #include <initializer_list>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include <absl/base/thread_annotations.h>
 #include <absl/status/statusor.h>
-#include <absl/synchronization/mutex.h>
 
 #include <cairn/base/watch.h>
 #include <cairn/catalog/dns_source.h>
@@ -247,8 +246,10 @@ class Catalog : public DnsSource {
   absl::StatusOr<WriteResult> Publish(const std::shared_ptr<const internal::State>& base,
                                       internal::Working& work, uint64_t index);
 
-  mutable absl::Mutex mu_;
-  std::shared_ptr<const internal::State> state_ ABSL_GUARDED_BY(mu_);
+  // A std::mutex rather than absl::Mutex: Debian's Abseil is not built with ThreadSanitizer
+  // instrumentation, so TSan would not see absl::Mutex's happens-before edges.
+  mutable std::mutex mu_;
+  std::shared_ptr<const internal::State> state_;  // guarded by mu_; held only to copy/swap
   base::WatchHub hub_;
 };
 
