@@ -136,7 +136,7 @@ ports { dns = -1 }
   CHECK(flag.config.log_level == base::LogLevel::kDebug);
 }
 
-TEST_CASE("-config-format forces the format of every file", "[unit]") {
+TEST_CASE("the config-format flag forces the format of every file", "[unit]") {
   TempDir dir;
   std::string d = dir.Sub("c");
   dir.Write("c/agent.conf", "server = true\nbootstrap = true\n");
