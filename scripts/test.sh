@@ -34,6 +34,17 @@ if [ "${CAIRN_SKIP_SANITIZE:-0}" != "1" ]; then
     ctest --test-dir build-asan -L unit --output-on-failure -j "$jobs"
 fi
 
+if [ "${CAIRN_SKIP_SANITIZE:-0}" != "1" ]; then
+  echo "== ThreadSanitizer build of the concurrent reader/writer tests (clang-14) =="
+  tsan_tests=(base_watch_test base_persistent_map_test base_metrics_test kv_concurrency_test
+              catalog_catalog_test)
+  configure build-tsan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -gline-tables-only" \
+    -DCAIRN_TSAN=ON -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14
+  cmake --build build-tsan --target "${tsan_tests[@]}"
+  TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan --output-on-failure -j "$jobs" \
+    -R "^(base_watch|base_persistent_map|base_metrics|kv_concurrency|catalog_catalog): "
+fi
+
 echo "== Regular build, all tests but the slow ones =="
 configure build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build
