@@ -42,7 +42,7 @@ if [ "${CAIRN_SKIP_SANITIZE:-0}" != "1" ]; then
     -DCAIRN_TSAN=ON -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14
   cmake --build build-tsan --target "${tsan_tests[@]}"
   TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan --output-on-failure -j "$jobs" \
-    -R "^(base_watch|base_persistent_map|base_metrics|kv_concurrency|catalog_catalog): "
+    -R "^(base_watch|base_persistent_map|base_metrics|kv_concurrency|catalog_catalog):"
 fi
 
 echo "== Regular build, all tests but the slow ones =="

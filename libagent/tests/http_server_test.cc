@@ -54,7 +54,7 @@ struct Client {
   }
 };
 
-TEST_CASE("Routes answer JSON; ?pretty indents like Go; query flags without values", "[unit]") {
+TEST_CASE("Routes answer JSON, ?pretty indents like Go, query flags without values", "[unit]") {
   Fixture f;
   f.router->Handle("/v1/status/peers", {Method::get}, [](const HttpRequest& req, auto ex) {
     boost::json::value v = {{"Recurse", req.Has("recurse")}, {"Peers", {"a", "b"}}};
@@ -94,7 +94,7 @@ TEST_CASE("Unknown paths, wrong methods and OPTIONS answer as Consul does", "[un
   CHECK(bad.result_int() == 400);
 }
 
-TEST_CASE("Prefix routes get the percent-decoded rest; longest prefix wins", "[unit]") {
+TEST_CASE("Prefix routes get the percent-decoded rest, longest prefix wins", "[unit]") {
   Fixture f;
   f.router->HandlePrefix(
       "/v1/kv/", {Method::get, Method::put}, [](const HttpRequest& req, auto ex) {

@@ -157,7 +157,7 @@ TEST_CASE("Blocking query: waits for a change to its data, then answers", "[unit
   CHECK(clock.PendingTimers() == 0);
 }
 
-TEST_CASE("Blocking query: times out with the unchanged result; index 0 is sent as 1", "[unit]") {
+TEST_CASE("Blocking query: times out with the unchanged result, index 0 is sent as 1", "[unit]") {
   boost::asio::io_context io;
   base::SimulatedClock clock;
   Store store;

@@ -45,7 +45,7 @@ TEST_CASE("Bool flags take =false but never a separate value", "[unit]") {
   CHECK(r->args == std::vector<std::string>{"false"});
 }
 
-TEST_CASE("A double dash ends the flags; -h asks for help", "[unit]") {
+TEST_CASE("A double dash ends the flags, -h asks for help", "[unit]") {
   Agent a;
   auto r = a.flags.Parse({"--", "-server"});
   REQUIRE(r.ok());
@@ -70,7 +70,7 @@ TEST_CASE("Flag errors use Go's wording", "[unit]") {
   CHECK(a.flags.Parse({"---x"}).status().message() == "bad flag syntax: ---x");
 }
 
-TEST_CASE("Int flags take hex and reject overflow; usage lists flags", "[unit]") {
+TEST_CASE("Int flags take hex and reject overflow, usage lists flags", "[unit]") {
   Agent a;
   REQUIRE(a.flags.Parse({"-bootstrap-expect=0x10"}).ok());
   CHECK(a.expect == 16);

@@ -41,7 +41,7 @@ TEST_CASE("Plain and JSON formats match hclog's", "[unit]") {
         "\"@timestamp\":\"2023-11-14T22:13:20.123000Z\"}");
 }
 
-TEST_CASE("Output honours level and format; subscribers get records at their own level", "[unit]") {
+TEST_CASE("Output honours level and format, subscribers get records at their own level", "[unit]") {
   std::FILE* f = std::tmpfile();
   REQUIRE(f != nullptr);
   LogSystem logs(f);

@@ -297,7 +297,7 @@ TEST_CASE("verify_outgoing rejects a server signed by another CA", "[unit]") {
   CHECK(Handshake(*MustServer(impostor), *MustClient(client, "")).ok());
 }
 
-TEST_CASE("TLS 1.1 is refused; TLS 1.2 is refused by a tls13 server", "[unit]") {
+TEST_CASE("TLS 1.1 is refused, TLS 1.2 is refused by a tls13 server", "[unit]") {
   Pki pki;
   TlsConfig sc = ServerConfig(pki);
   sc.verify_incoming = false;

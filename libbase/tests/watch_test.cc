@@ -67,7 +67,7 @@ TEST_CASE("A handle may outlive its hub", "[unit]") {
   h.Cancel();
 }
 
-TEST_CASE("Callbacks may register new waiters; NotifyAll wakes everyone", "[unit]") {
+TEST_CASE("Callbacks may register new waiters, NotifyAll wakes everyone", "[unit]") {
   WatchHub hub;
   std::vector<WatchHub::Handle> keep;
   int second = 0;

@@ -213,7 +213,7 @@ TEST_CASE("forwarder uses TCP for TCP clients and ignores spoofed replies", "[un
   CHECK(reply->answers.size() == 1);
 }
 
-TEST_CASE("forwarder fails when every recursor fails; Relay answers SERVFAIL", "[unit]") {
+TEST_CASE("forwarder fails when every recursor fails, Relay answers SERVFAIL", "[unit]") {
   Loop loop;
   FakeUpstream silent(loop, FakeUpstream::Mode::kSilent);
   ForwarderOptions options{{DeadRecursor(loop.io), silent.recursor()},

@@ -156,7 +156,7 @@ TEST_CASE("§4.6 reverse names", "[unit]") {
   CHECK(P("12.10.1.10.IN-ADDR.ARPA", RrType::kA).kind == QueryKind::kPtr);
 }
 
-TEST_CASE("§4.7 SOA, NS and AXFR anywhere in the zone; bare domain", "[unit]") {
+TEST_CASE("§4.7 SOA, NS and AXFR anywhere in the zone, bare domain", "[unit]") {
   CHECK(P("consul", RrType::kSoa).kind == QueryKind::kSoa);
   CHECK(P("whatever.consul", RrType::kSoa).kind == QueryKind::kSoa);
   CHECK(P("consul", RrType::kNs).kind == QueryKind::kNs);

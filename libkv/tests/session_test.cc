@@ -94,7 +94,7 @@ TEST_CASE("destroy with release clears locks and starts lock-delay", "[unit]") {
   CHECK_FALSE(*h.Apply([](WriteTxn& t) { return t.DestroySession("s1", T0()); }));
 }
 
-TEST_CASE("destroy with delete removes locked keys; zero lock-delay", "[unit]") {
+TEST_CASE("destroy with delete removes locked keys, zero lock-delay", "[unit]") {
   Harness h;
   REQUIRE(h.CreateSession("s1", "n1", SessionBehavior::kDelete, 0s).ok());
   REQUIRE(h.CreateSession("s2").ok());
