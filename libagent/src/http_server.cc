@@ -116,31 +116,34 @@ class Session : public std::enable_shared_from_this<Session> {
     res->chunked(true);
     auto sr = std::make_shared<http::response_serializer<http::empty_body>>(*res);
     streaming_ = true;
-    Enqueue([self = shared_from_this(), res, sr](auto done) {
+    // Queued operations capture `this`, not a shared_ptr: the queue lives in the session,
+    // so a strong capture would be a cycle that outlives a stopped io_context. The
+    // completion handler RunQueue hands them keeps the session alive during the write.
+    Enqueue([this, res, sr](Done done) {
       http::async_write_header(
-          self->stream_, *sr,
+          stream_, *sr,
           [res, sr, done = std::move(done)](beast::error_code ec, std::size_t) { done(ec); });
     });
   }
   void StreamChunk(const std::shared_ptr<Exchange>& ex, std::string chunk) {
     if (ex != current_ || !streaming_ || chunk.empty()) return;
     auto data = std::make_shared<std::string>(std::move(chunk));
-    Enqueue([self = shared_from_this(), data](auto done) {
+    Enqueue([this, data](Done done) {
       asio::async_write(
-          self->stream_, http::make_chunk(asio::buffer(*data)),
+          stream_, http::make_chunk(asio::buffer(*data)),
           [data, done = std::move(done)](beast::error_code ec, std::size_t) { done(ec); });
     });
   }
   void EndStream(const std::shared_ptr<Exchange>& ex) {
     if (ex != current_ || !streaming_) return;
-    Enqueue([self = shared_from_this()](auto done) {
-      asio::async_write(self->stream_, http::make_chunk_last(),
+    Enqueue([this](Done done) {
+      asio::async_write(stream_, http::make_chunk_last(),
                         [done = std::move(done)](beast::error_code ec, std::size_t) { done(ec); });
     });
-    Enqueue([self = shared_from_this()](auto done) {
+    Enqueue([this](Done done) {
       // A streamed response has no length the client could rely on for keep-alive
       // bookkeeping beyond the last chunk; close for simplicity, as Consul's monitor ends.
-      self->Shutdown();
+      Shutdown();
       done(beast::error_code{});
     });
   }
@@ -245,8 +248,10 @@ class Session : public std::enable_shared_from_this<Session> {
   }
   void RunQueue() {
     if (queue_.empty()) return;
+    // post, not dispatch: an operation may call done() before it returns, and the queue must
+    // not drop the operation while it is still running.
     queue_.front()([self = shared_from_this()](beast::error_code ec) {
-      asio::dispatch(self->stream_.get_executor(), [self, ec] {
+      asio::post(self->stream_.get_executor(), [self, ec] {
         if (ec) {
           self->queue_.clear();
           self->Shutdown();
