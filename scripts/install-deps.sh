@@ -12,6 +12,8 @@ packages=(
   libabsl-dev libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libssl-dev libleveldb-dev libsnappy-dev libfmt-dev libspdlog-dev catch2
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  # RE2: the ?filter= language's regexes, as Consul's (Go's regexp is RE2).
+  libre2-dev
   # Used by tests (openssl makes fixture certificates in shell tests).
   openssl
 )

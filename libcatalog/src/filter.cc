@@ -2,7 +2,6 @@
 #include <cstdint>
 #include <cstdlib>
 #include <limits>
-#include <regex>
 #include <utility>
 
 #include <absl/strings/match.h>
@@ -13,6 +12,7 @@
 
 #include "filter_parser.h"
 #include "str_util.h"
+#include <re2/re2.h>
 
 namespace cairn::catalog {
 namespace internal {
@@ -37,8 +37,8 @@ struct FilterNode {
   bool boolean = false;
   int64_t integer = 0;
   uint64_t unsigned_integer = 0;
-  std::regex regex;
-  std::string selector;  // for DebugString
+  std::unique_ptr<const re2::RE2> regex;  // kMatches / kNotMatches
+  std::string selector;                   // for DebugString
 };
 
 }  // namespace internal
@@ -95,73 +95,6 @@ bool ParseGoBool(std::string_view s, bool* out) {
   return false;
 }
 
-// std::regex (libstdc++) expands a counted repetition `x{m,n}` by copying x's states, so a
-// short pattern such as `((a{100}){100}){100}` compiles to millions of states. This walks
-// the pattern once and estimates its compiled size, refusing patterns that would be large.
-absl::Status CheckRegexSize(std::string_view p) {
-  constexpr uint64_t kLimit = 20000;
-  std::vector<uint64_t> open;  // size accumulated before each open group
-  uint64_t cur = 0, last = 0;
-  for (std::size_t i = 0; i < p.size(); ++i) {
-    char c = p[i];
-    if (c == '\\') {
-      ++i;
-      last = 1;
-      cur += 1;
-    } else if (c == '[') {
-      std::size_t j = i + 1;
-      if (j < p.size() && p[j] == '^') ++j;
-      if (j < p.size() && p[j] == ']') ++j;
-      while (j < p.size() && p[j] != ']') j += p[j] == '\\' ? 2 : 1;
-      i = j;
-      last = 1;
-      cur += 1;
-    } else if (c == '(') {
-      open.push_back(cur);
-      cur = 0;
-    } else if (c == ')') {
-      if (open.empty()) return absl::OkStatus();  // the regex compiler reports it
-      last = cur + 2;
-      cur = open.back() + last;
-      open.pop_back();
-    } else if (c == '{') {
-      uint64_t lo = 0, hi = 0;
-      std::size_t j = i + 1;
-      bool any = false;
-      while (j < p.size() && p[j] >= '0' && p[j] <= '9' && lo <= 100000) {
-        lo = lo * 10 + static_cast<uint64_t>(p[j++] - '0');
-        any = true;
-      }
-      hi = lo;
-      if (j < p.size() && p[j] == ',') {
-        ++j;
-        hi = lo + 1;
-        uint64_t v = 0;
-        bool digits = false;
-        while (j < p.size() && p[j] >= '0' && p[j] <= '9' && v <= 100000) {
-          v = v * 10 + static_cast<uint64_t>(p[j++] - '0');
-          digits = true;
-        }
-        if (digits) hi = v;
-      }
-      if (!any || j >= p.size() || p[j] != '}') {
-        last = 1;
-        cur += 1;
-        continue;
-      }
-      i = j;
-      uint64_t copies = std::max<uint64_t>(lo, hi);
-      if (copies > 1000) return absl::InvalidArgumentError("repetition count over 1000");
-      cur += last * copies;
-    } else {
-      last = 1;
-      cur += 1;
-    }
-    if (cur > kLimit) return absl::InvalidArgumentError("pattern too complex");
-  }
-  return absl::OkStatus();
-}
-
 absl::Status Coerce(FilterNode& node, const std::string& raw, const std::string& sel) {
   auto fail = [&](std::string_view why) {
     return CompileError(
@@ -169,20 +102,24 @@ absl::Status Coerce(FilterNode& node, const std::string& raw, const std::string&
   };
   if (node.op == MatchOp::kMatches || node.op == MatchOp::kNotMatches) {
     node.text = raw;
-    absl::Status size_ok =
-        raw.size() > kMaxRegexBytes
-            ? absl::InvalidArgumentError(Cat("pattern longer than ", kMaxRegexBytes, " bytes"))
-            : CheckRegexSize(raw);
-    if (size_ok.ok()) {
-      try {
-        node.regex = std::regex(raw, std::regex::ECMAScript);
-      } catch (const std::regex_error& e) {
-        size_ok = absl::InvalidArgumentError(e.what());
+    // RE2, as Consul's filters use (Go's regexp): its syntax, and matching in time linear in
+    // the subject, so no pattern a client sends can make an evaluation backtrack for ever.
+    std::string why;
+    if (raw.size() > kMaxRegexBytes) {
+      why = Cat("pattern longer than ", kMaxRegexBytes, " bytes");
+    } else {
+      re2::RE2::Options options;
+      options.set_log_errors(false);
+      options.set_max_mem(kMaxRegexProgramBytes);
+      auto compiled = std::make_unique<re2::RE2>(raw, options);
+      if (compiled->ok()) {
+        node.regex = std::move(compiled);
+      } else {
+        why = compiled->error();
       }
     }
-    if (!size_ok.ok()) {
-      return CompileError(
-          Cat("Failed to compile regular expression \"", raw, "\": ", size_ok.message()));
+    if (!why.empty()) {
+      return CompileError(Cat("Failed to compile regular expression \"", raw, "\": ", why));
     }
     return absl::OkStatus();
   }
@@ -282,14 +219,8 @@ bool ApplyLeaf(const FilterNode& n, const void* v) {
           return !s.empty();
         case MatchOp::kMatches:
         case MatchOp::kNotMatches: {
-          bool found = false;
-          if (s.size() <= kMaxRegexSubjectBytes) {
-            try {
-              found = std::regex_search(s, n.regex);
-            } catch (const std::regex_error&) {
-              found = false;  // error_complexity / error_stack: treat as no match
-            }
-          }
+          bool found = s.size() <= kMaxRegexSubjectBytes &&
+                       re2::RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), *n.regex);
           return n.op == MatchOp::kMatches ? found : !found;
         }
       }

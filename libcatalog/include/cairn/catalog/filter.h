@@ -30,10 +30,10 @@
 //    (so on an empty list every such match, negated ones included, is false).
 //  * The value is coerced to the field's type when the filter is compiled: `Port == "80"` and
 //    `Port == 80` are the same; `Port == web` fails to compile.
-//  * Regular expressions are ECMAScript (std::regex), not RE2: simple patterns behave the same.
-//    Patterns are limited to kMaxRegexBytes and a bounded compiled size, and a field value
-//    longer than kMaxRegexSubjectBytes never satisfies `matches` (and always `not matches`),
-//    which keeps matching time and stack depth bounded whatever a client sends.
+//  * Regular expressions are RE2, as in Consul (Go's regexp is RE2): matching takes time
+//    linear in the subject, whatever the pattern. Patterns are limited to kMaxRegexBytes and
+//    a compiled program of kMaxRegexProgramBytes, and a field value longer than
+//    kMaxRegexSubjectBytes never satisfies `matches` (and always `not matches`).
 //
 // Errors: Create() returns InvalidArgument whose message is the full text Consul sends,
 // "Failed to create boolean expression evaluator: " followed by e.g.
@@ -67,6 +67,7 @@ inline constexpr std::size_t kMaxFilterBytes = 64 * 1024;
 inline constexpr int kMaxFilterDepth = 64;
 inline constexpr std::size_t kMaxRegexBytes = 512;
 inline constexpr std::size_t kMaxRegexSubjectBytes = 4096;
+inline constexpr int64_t kMaxRegexProgramBytes = 1 << 20;
 
 // Prefix of every compile error, as Consul's HTTP handlers write it.
 inline constexpr std::string_view kFilterErrorPrefix =
