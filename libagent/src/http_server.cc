@@ -222,7 +222,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void AfterResponse(beast::error_code ec, bool keep_alive) {
-    auto done = std::exchange(current_, nullptr);
+    current_.reset();  // this exchange is answered; the next request gets a new one
     if (ec || !keep_alive) {
       Shutdown();
       return;
