@@ -90,3 +90,42 @@ function(cairn_fuzz_target)
   target_compile_options(fuzz_${F_NAME} PRIVATE ${CAIRN_OWN_WARNINGS})
   target_link_options(fuzz_${F_NAME} PRIVATE -fsanitize=fuzzer)
 endfunction()
+
+# cairn_proto_library(NAME raft_proto PROTOS proto/raft.proto [GRPC] [DEPS ...])
+# Generates C++ from .proto files (and gRPC stubs with GRPC) into the build tree and
+# builds them as static library <NAME>. Include the generated headers by the proto file's
+# path relative to the calling folder, e.g. #include "proto/raft.pb.h". Generated code is
+# built without our -Werror warnings.
+function(cairn_proto_library)
+  cmake_parse_arguments(P "GRPC" "NAME" "PROTOS;DEPS" ${ARGN})
+  set(out_dir "${CMAKE_CURRENT_BINARY_DIR}/gen")
+  set(srcs "")
+  foreach(proto IN LISTS P_PROTOS)
+    get_filename_component(abs "${proto}" ABSOLUTE)
+    file(RELATIVE_PATH rel "${CMAKE_CURRENT_SOURCE_DIR}" "${abs}")
+    string(REGEX REPLACE "\\.proto$" "" stem "${rel}")
+    set(gen "${out_dir}/${stem}.pb.cc" "${out_dir}/${stem}.pb.h")
+    set(plugin_args "")
+    if(P_GRPC)
+      list(APPEND gen "${out_dir}/${stem}.grpc.pb.cc" "${out_dir}/${stem}.grpc.pb.h")
+      set(plugin_args "--grpc_out=${out_dir}"
+                      "--plugin=protoc-gen-grpc=${CAIRN_GRPC_CPP_PLUGIN}")
+    endif()
+    add_custom_command(
+      OUTPUT ${gen}
+      COMMAND ${CMAKE_COMMAND} -E make_directory "${out_dir}"
+      COMMAND ${CAIRN_PROTOC} "--proto_path=${CMAKE_CURRENT_SOURCE_DIR}"
+              "--cpp_out=${out_dir}" ${plugin_args} "${rel}"
+      DEPENDS "${abs}" ${CAIRN_PROTOC}
+      WORKING_DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}"
+      COMMENT "protoc ${rel}"
+      VERBATIM)
+    list(APPEND srcs ${gen})
+  endforeach()
+  add_library(${P_NAME} STATIC ${srcs})
+  target_include_directories(${P_NAME} PUBLIC "${out_dir}")
+  target_link_libraries(${P_NAME} PUBLIC protobuf::libprotobuf ${P_DEPS})
+  if(P_GRPC)
+    target_link_libraries(${P_NAME} PUBLIC gRPC::grpc++)
+  endif()
+endfunction()
