@@ -5,11 +5,33 @@
 
 #include <fmt/format.h>
 
+#include "command_util.h"
+
 namespace cairn::cli {
+namespace {
+
+// An HTTP API command run against the real process's streams and environment.
+std::function<int(const std::vector<std::string>&)> InProcess(
+    int (*run)(const std::vector<std::string>&, Context&)) {
+  return [run](const std::vector<std::string>& args) { return run(args, Context::Process()); };
+}
+
+}  // namespace
 
 const std::vector<Command>& Commands() {
   static const auto* commands = new std::vector<Command>{
+      {"force-leave", "Forces a member of the cluster to enter the \"left\" state",
+       InProcess(RunForceLeave)},
+      {"info", "Provides debugging information for operators.", InProcess(RunInfo)},
+      {"join", "Tell Cairn agent to join cluster", InProcess(RunJoin)},
       {"keygen", "Generates a new encryption key", RunKeygen},
+      {"kv", "Interact with the key-value store", InProcess(RunKv)},
+      {"leave", "Gracefully leaves the Cairn cluster and shuts down", InProcess(RunLeave)},
+      {"members", "Lists the members of a Cairn cluster", InProcess(RunMembers)},
+      {"operator", "Provides cluster-level tools for Cairn operators", InProcess(RunOperator)},
+      {"reload", "Triggers the agent to reload configuration files", InProcess(RunReload)},
+      {"snapshot", "Saves, restores and inspects snapshots of Cairn server state",
+       InProcess(RunSnapshot)},
       {"version", "Prints the Cairn version", RunVersion},
   };
   return *commands;

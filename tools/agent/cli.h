@@ -14,6 +14,8 @@
 
 namespace cairn::cli {
 
+struct Context;  // command_util.h: streams and environment of an HTTP API command
+
 struct Command {
   std::string name;      // "keygen"
   std::string synopsis;  // one line for `cairn --help`
@@ -32,6 +34,23 @@ std::string Help();
 // Subcommands, one per file.
 int RunVersion(const std::vector<std::string>& args);
 int RunKeygen(const std::vector<std::string>& args);
+
+// Thin wrappers over the agent's HTTP API (command_util.h says how they print and how
+// -http-addr, -token and the CONSUL_*/CAIRN_* environment variables are applied).
+int RunMembers(const std::vector<std::string>& args, Context& ctx);
+int RunJoin(const std::vector<std::string>& args, Context& ctx);
+int RunLeave(const std::vector<std::string>& args, Context& ctx);
+int RunForceLeave(const std::vector<std::string>& args, Context& ctx);
+int RunReload(const std::vector<std::string>& args, Context& ctx);
+int RunInfo(const std::vector<std::string>& args, Context& ctx);
+int RunKv(const std::vector<std::string>& args, Context& ctx);  // put|get|delete|export|import
+int RunKvPut(const std::vector<std::string>& args, Context& ctx);
+int RunKvGet(const std::vector<std::string>& args, Context& ctx);
+int RunKvDelete(const std::vector<std::string>& args, Context& ctx);
+int RunKvExport(const std::vector<std::string>& args, Context& ctx);
+int RunKvImport(const std::vector<std::string>& args, Context& ctx);
+int RunSnapshot(const std::vector<std::string>& args, Context& ctx);  // save|restore|inspect
+int RunOperator(const std::vector<std::string>& args, Context& ctx);  // raft ...
 
 }  // namespace cairn::cli
 
