@@ -119,4 +119,8 @@ std::vector<CatalogService> Catalog::ServicesByAddress(std::string_view addr) co
   return Read().ServicesByAddress(addr);
 }
 
+uint64_t Catalog::ServiceVersion(std::string_view service) const {
+  return Read().ServiceVersion(service);
+}
+
 }  // namespace cairn::catalog

@@ -248,6 +248,10 @@ std::vector<std::shared_ptr<const Node>> ReadView::NodesByAddress(std::string_vi
   return out;
 }
 
+uint64_t ReadView::ServiceVersion(std::string_view service) const {
+  return ServiceIndex(service);
+}
+
 std::vector<CatalogService> ReadView::ServicesByAddress(std::string_view addr) const {
   std::vector<CatalogService> out;
   for (auto it = state_->services.begin(); it != state_->services.end(); ++it) {

@@ -19,8 +19,8 @@ std::string Lower(std::string_view s) {
 absl::StatusOr<Name> ParseZone(std::string_view key, std::string_view text) {
   absl::StatusOr<Name> n = Name::Parse(text);
   if (!n.ok()) {
-    return absl::InvalidArgumentError(
-        fmt::format("{}: invalid domain name \"{}\": {}", key, text, std::string(n.status().message())));
+    return absl::InvalidArgumentError(fmt::format("{}: invalid domain name \"{}\": {}", key, text,
+                                                  std::string(n.status().message())));
   }
   n->ToLower();
   return n;

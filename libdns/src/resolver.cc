@@ -4,11 +4,13 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <limits>
 #include <utility>
 
 #include <cairn/dns/message_writer.h>
 #include <cairn/dns/resolver.h>
 
+#include "resolver_cache.h"
 #include "resolver_internal.h"
 
 namespace cairn::dns {
@@ -58,6 +60,21 @@ constexpr std::size_t kUdpHeaderAllowance = 8;  // "account for the udp header"
 constexpr std::size_t kMaxTcpSize = 65523;      // "64k - 12 bytes DNS raw overhead"
 constexpr std::size_t kMaxTcpAnswers = 4096;    // pre-cut before the size loop
 constexpr std::size_t kMaxTcpSrvAnswers = 1024;
+
+// Answers beyond the cut EncodeDraft makes first are never sent: build one more than
+// that (so the cut still shows) and stop.
+std::size_t AnswersWorthBuilding(const ResolverState& st, RrType qtype, Transport transport,
+                                 std::size_t max_size) {
+  if (transport == Transport::kTcp) {
+    return (qtype == RrType::kSrv ? kMaxTcpSrvAnswers : kMaxTcpAnswers) + 1;
+  }
+  if (max_size == kMaxUdpSizeWithoutEdns) {
+    return std::min<std::size_t>(kMaxUdpAnswerLimit, static_cast<std::size_t>(
+                                                         std::max(0, st.config.udp_answer_limit))) +
+           1;
+  }
+  return std::numeric_limits<std::size_t>::max();
+}
 
 ResourceRecord MakeSoa(const ResolverState& st, bool alt) {
   const Name& domain = alt && st.domains.alt_domain ? *st.domains.alt_domain : st.domains.domain;
@@ -196,7 +213,10 @@ void EncodeDraft(const ResolverState& st, const Message& query, Transport transp
 
 Resolver::Resolver(const catalog::DnsSource& source, boost::asio::io_context& io,
                    ResolverOptions options)
-    : source_(source), io_(io), options_(std::move(options)) {
+    : source_(source),
+      io_(io),
+      options_(std::move(options)),
+      cache_(std::make_unique<internal::ServiceCache>()) {
   if (base::MetricsRegistry* m = options_.metrics) {
     metrics_ = std::make_unique<Metrics>();
     base::MetricLabels node{{"node", options_.node_name}};
@@ -266,13 +286,15 @@ ResolveOutcome Resolver::Resolve(const Message& query, Transport transport,
   const ResolverState& st = *snapshot;
   const Question& question = query.questions.at(0);
   const ParsedQuery q = ParseQueryName(question.name, question.type, st.domains);
-  const Lookup lookup{st,
-                      source_,
-                      question.name,
-                      question.type,
-                      query.edns.has_value(),
-                      q.alt_domain,
-                      internal::kMaxRecursion};
+  Lookup lookup{st,
+                source_,
+                cache_.get(),
+                &question.name,
+                question.type,
+                query.edns.has_value(),
+                q.alt_domain,
+                internal::kMaxRecursion};
+  lookup.max_answers = AnswersWorthBuilding(st, question.type, transport, max_response_size);
   Draft draft;
   switch (q.kind) {
     case QueryKind::kRecursor:

@@ -4,9 +4,12 @@
 #define CAIRN_DNS_SRC_RESOLVER_INTERNAL_H_
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <absl/random/random.h>
 
 #include <cairn/catalog/dns_source.h>
 #include <cairn/dns/dns_config.h>
@@ -15,6 +18,8 @@
 #include <cairn/dns/query_name.h>
 
 namespace cairn::dns::internal {
+
+class ServiceCache;
 
 // One configuration, immutable once built; queries hold it by shared_ptr.
 struct ResolverState {
@@ -50,11 +55,15 @@ struct Draft {
 struct Lookup {
   const ResolverState& state;
   const catalog::DnsSource& source;
-  const Name& qname;  // as asked (owner of answers)
+  ServiceCache* cache;
+  const Name* qname;  // as asked (owner of answers)
   RrType qtype;
   bool edns;        // the query carried EDNS (no cap on hostname records)
   bool alt_domain;  // generated names use alt_domain
   int depth;        // CNAME resolution budget left
+  // Service answers beyond this many would be cut anyway (classic UDP keeps
+  // udp_answer_limit; one more shows that some were cut), so building stops there.
+  std::size_t max_answers = std::numeric_limits<std::size_t>::max();
 
   const Name& response_domain() const {
     return alt_domain && state.domains.alt_domain ? *state.domains.alt_domain
@@ -74,6 +83,29 @@ void Nameservers(const Lookup& lookup, std::vector<ResourceRecord>* ns,
 // Answers for `name` as an ANY question when it lies in the Consul domain (CNAME targets
 // that are Consul names), nothing otherwise or when the depth budget is spent.
 std::vector<ResourceRecord> ResolveInternal(const Lookup& lookup, const Name& name);
+
+// `<prefix>.<kind>.<dc>.<domain>`, e.g. n1.node.dc1.consul. (prefix and dc may contain
+// dots). False when the name would be invalid.
+bool CanonicalName(std::string_view prefix, std::string_view kind, std::string_view dc,
+                   const Name& domain, Name* out);
+
+// Records for a hostname target (Go's resolveCNAME): Consul names are answered
+// internally; outside names would need the recursors (not done: no extra records). At
+// most kMaxRecurseRecords without EDNS, all with `ttl`.
+void AppendResolved(const Lookup& lookup, const Name& target, std::uint32_t ttl,
+                    std::vector<ResourceRecord>* out);
+
+// A uniformly random order of 0..n-1, drawn one element at a time (a Fisher-Yates
+// shuffle that stops when the caller does), from a thread-local generator.
+class LazyShuffle {
+ public:
+  explicit LazyShuffle(std::size_t n);
+  bool Next(std::size_t* index);
+
+ private:
+  std::vector<std::uint32_t> order_;
+  std::size_t next_ = 0;
+};
 
 // The address record for `ip` if `qtype` takes that family (spec §5.1), owned by `owner`.
 bool MakeAddressRecord(RrType qtype, const IpAddress& ip, const Name& owner, std::uint32_t ttl,

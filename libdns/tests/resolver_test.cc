@@ -424,6 +424,63 @@ TEST_CASE("catalog changes show in the next answer", "[unit]") {
   CHECK(Ips(h.Ask("web.service.consul", RrType::kA).answers) == Set{"10.0.0.1"});
 }
 
+TEST_CASE("node meta changes show in cached SRV answers", "[unit]") {
+  Harness h;
+  CHECK(Txts(h.Ask("db.service.consul", RrType::kSrv).additionals).size() == 3);
+  catalog::WriteTxn txn = h.catalog().BeginWrite(h.catalog().Read().LastIndex() + 1);
+  catalog::Node n1 = *h.catalog().Read().GetNode("n1");
+  n1.meta = {{"env", "dev"}};
+  REQUIRE(txn.SetNode(n1).ok());
+  REQUIRE(txn.Commit().ok());
+  CHECK(Txts(h.Ask("db.service.consul", RrType::kSrv).additionals) ==
+        std::vector<std::string>{"env=dev"});
+}
+
+// A DnsSource that gives no versions (the interface's default): nothing is cached.
+class Unversioned : public catalog::DnsSource {
+ public:
+  explicit Unversioned(const catalog::Catalog& c) : c_(c) {}
+  std::vector<catalog::ServiceInstance> ServiceInstances(std::string_view s, std::string_view t,
+                                                         std::string_view dc,
+                                                         catalog::HealthFilter f) const override {
+    ++calls;
+    return c_.ServiceInstances(s, t, dc, f);
+  }
+  std::shared_ptr<const catalog::Node> LookupNode(std::string_view n) const override {
+    return c_.LookupNode(n);
+  }
+  std::vector<std::shared_ptr<const catalog::Node>> NodesByAddress(
+      std::string_view a) const override {
+    return c_.NodesByAddress(a);
+  }
+  std::vector<catalog::CatalogService> ServicesByAddress(std::string_view a) const override {
+    return c_.ServicesByAddress(a);
+  }
+  mutable int calls = 0;
+
+ private:
+  const catalog::Catalog& c_;
+};
+
+TEST_CASE("a DnsSource without versions is read on every query", "[unit]") {
+  catalog::Catalog cat;
+  testing::FillCatalog(cat);
+  Unversioned source(cat);
+  boost::asio::io_context io;
+  auto r = Resolver::Create(source, io, ResolverOptions{});
+  REQUIRE(r.ok());
+  Message q;
+  q.questions.push_back({N("web.service.consul"), RrType::kA, kClassIn});
+  testing::Bytes out;
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE((*r)->Resolve(q, Transport::kUdp, 512, &out) == ResolveOutcome::kAnswered);
+    Message reply;
+    REQUIRE(DecodeMessage(out, &reply).ok());
+    CHECK(Ips(reply.answers) == Set{"10.0.0.1", "10.0.0.2"});
+  }
+  CHECK(source.calls == 3);
+}
+
 TEST_CASE("Reconfigure swaps the configuration and rejects bad ones", "[unit]") {
   Harness h;
   DnsConfig c;

@@ -126,6 +126,8 @@ class ReadView : public DnsSource {
   std::shared_ptr<const Node> LookupNode(std::string_view name) const override;
   std::vector<std::shared_ptr<const Node>> NodesByAddress(std::string_view addr) const override;
   std::vector<CatalogService> ServicesByAddress(std::string_view addr) const override;
+  // ServiceIndex(service).
+  uint64_t ServiceVersion(std::string_view service) const override;
 
   // --- snapshot ---
   // Streams the tables in the versioned format of snapshot.cc to `sink`, in chunks of at
@@ -240,6 +242,7 @@ class Catalog : public DnsSource {
   std::shared_ptr<const Node> LookupNode(std::string_view name) const override;
   std::vector<std::shared_ptr<const Node>> NodesByAddress(std::string_view addr) const override;
   std::vector<CatalogService> ServicesByAddress(std::string_view addr) const override;
+  uint64_t ServiceVersion(std::string_view service) const override;
 
  private:
   friend class WriteTxn;

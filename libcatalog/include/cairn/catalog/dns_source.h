@@ -18,6 +18,7 @@
 #ifndef CAIRN_CATALOG_DNS_SOURCE_H_
 #define CAIRN_CATALOG_DNS_SOURCE_H_
 
+#include <cstdint>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -56,6 +57,13 @@ class DnsSource {
 
   // Service instances whose own Address equals `address` (for PTR). Scans the services.
   virtual std::vector<CatalogService> ServicesByAddress(std::string_view address) const = 0;
+
+  // For callers that cache what ServiceInstances returned: a number that changes whenever
+  // ServiceInstances for `service` (any tag, datacenter or filter) may answer differently
+  // — a change to its instances, their checks or their nodes. Read it BEFORE the data it
+  // guards (then a cached copy is never newer than its version says). 0 means unknown:
+  // do not cache. The default returns 0.
+  virtual std::uint64_t ServiceVersion(std::string_view service) const { return 0; }
 };
 
 }  // namespace cairn::catalog

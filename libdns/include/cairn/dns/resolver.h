@@ -77,6 +77,7 @@ struct ResolverOptions {
 
 namespace internal {
 struct ResolverState;
+class ServiceCache;
 }  // namespace internal
 
 // What Resolve did with a query.
@@ -128,6 +129,8 @@ class Resolver : public Handler {
   boost::asio::io_context& io_;
   const ResolverOptions options_;  // config here is the initial one; see state_
   std::unique_ptr<Metrics> metrics_;
+  // Prepared service lookups, valid while the DnsSource's ServiceVersion is unchanged.
+  std::unique_ptr<internal::ServiceCache> cache_;
   // std::mutex, not absl::Mutex: Debian's Abseil is not TSan-instrumented. Held only to
   // copy or swap the pointer.
   mutable std::mutex mu_;
