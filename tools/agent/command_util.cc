@@ -348,22 +348,22 @@ absl::StatusOr<std::string> Base64Decode(std::string_view text) {
   while (k < pos.size()) {
     uint32_t acc = 0;
     int got = 0;
+    std::size_t quantum_start = pos[k];
     for (; got < 4; ++got) {
       if (k >= pos.size()) {
-        // A truncated final quantum: Go reports the end of the input.
-        return corrupt(text.size());
+        // A truncated final quantum: Go reports where the quantum began.
+        return corrupt(quantum_start);
       }
       char c = text[pos[k]];
       if (c == '=') {
         if (got < 2) return corrupt(pos[k]);
         if (got == 2) {
-          if (k + 1 >= pos.size() || text[pos[k + 1]] != '=') {
-            return corrupt(k + 1 >= pos.size() ? text.size() : pos[k + 1]);
-          }
+          if (k + 1 >= pos.size()) return corrupt(text.size());  // not enough padding
+          if (text[pos[k + 1]] != '=') return corrupt(pos[k]);
           ++k;
         }
         ++k;
-        if (k < pos.size()) return corrupt(pos[k]);
+        if (k < pos.size()) return corrupt(pos[k]);  // trailing garbage
         break;
       }
       int v = Base64Value(c);
