@@ -14,8 +14,11 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   # RE2: the ?filter= language's regexes, as Consul's (Go's regexp is RE2).
   libre2-dev
-  # Used by tests (openssl makes fixture certificates in shell tests).
-  openssl
+  # zlib: the gzip layer of snapshot archives (`cairn snapshot save|restore|inspect`).
+  zlib1g-dev
+  # Used by tests: openssl makes fixture certificates; serf is the real gossip peer of the
+  # interop test; dig queries the DNS interface; python3-consul is a real Consul client.
+  openssl serf bind9-dnsutils python3-consul
 )
 
 missing=()
