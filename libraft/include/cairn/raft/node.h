@@ -50,6 +50,10 @@
 #include <cairn/raft/transport.h>
 #include <cairn/raft/types.h>
 
+namespace cairn::base {
+class LogSystem;
+}  // namespace cairn::base
+
 namespace cairn::raft {
 
 // A point-in-time copy of the state machine's state, written out off the strand while
@@ -102,8 +106,10 @@ struct NodeOptions {
   int retain_snapshots = 2;
   // fsync every persisted batch. Only benchmarks of the unsafe case turn it off.
   bool sync = true;
-  // Logger module name (libbase log.h).
+  // Logger module name (libbase log.h) and the system it logs to (not owned; must
+  // outlive the Node; nullptr: base::LogSystem::Default()).
   std::string log_module = "raft";
+  base::LogSystem* log_system = nullptr;
 };
 
 // Leadership as this server sees it.
