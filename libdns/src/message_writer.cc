@@ -42,6 +42,7 @@ void MessageWriter::Start(const Header& header, std::size_t max_size) {
   has_edns_ = false;
   edns_.options.clear();
   table_size_ = 0;
+  heads_.fill(0);
   buffer_->clear();
   buffer_->resize(kHeaderSize, 0);
 }
@@ -97,13 +98,21 @@ bool MessageWriter::MatchAt(std::size_t offset, const std::uint8_t* suffix) cons
 
 bool MessageWriter::FindSuffix(std::uint32_t hash, const std::uint8_t* suffix,
                                std::uint16_t* offset) const {
-  for (int i = 0; i < table_size_; ++i) {
-    if (table_[i].hash == hash && MatchAt(table_[i].offset, suffix)) {
-      *offset = table_[i].offset;
+  for (int e = heads_[hash % kBuckets]; e != 0; e = table_[e - 1].next) {
+    const CompressionEntry& entry = table_[e - 1];
+    if (entry.hash == hash && MatchAt(entry.offset, suffix)) {
+      *offset = entry.offset;
       return true;
     }
   }
   return false;
+}
+
+void MessageWriter::TruncateTable(int size) {
+  while (table_size_ > size) {
+    const CompressionEntry& entry = table_[--table_size_];
+    heads_[entry.hash % kBuckets] = entry.next;
+  }
 }
 
 void MessageWriter::WriteName(const Name& name, bool allow_pointer) {
@@ -135,7 +144,9 @@ void MessageWriter::WriteName(const Name& name, bool allow_pointer) {
   for (int i = 0; i < match; ++i) {
     std::size_t at = buffer_->size();
     if (at <= kMaxPointerTarget && table_size_ < kCompressionEntries) {
-      table_[table_size_++] = {hashes[i], static_cast<std::uint16_t>(at)};
+      std::uint8_t& head = heads_[hashes[i] % kBuckets];
+      table_[table_size_] = {hashes[i], static_cast<std::uint16_t>(at), head};
+      head = static_cast<std::uint8_t>(++table_size_);
     }
     const std::uint8_t* label = w + starts[i];
     buffer_->insert(buffer_->end(), label, label + 1 + label[0]);
@@ -159,7 +170,7 @@ absl::Status MessageWriter::AddQuestion(const Question& question) {
   WriteU16(question.qclass);
   if (buffer_->size() + reserved_ > max_size_) {
     buffer_->resize(start);
-    table_size_ = saved_table;
+    TruncateTable(saved_table);
     return absl::ResourceExhaustedError("question does not fit in the size limit");
   }
   ++counts_[0];
@@ -256,7 +267,7 @@ absl::Status MessageWriter::AddRecord(Section section, const ResourceRecord& rr)
   int saved_table = table_size_;
   auto rollback = [&]() {
     buffer_->resize(start);
-    table_size_ = saved_table;
+    TruncateTable(saved_table);
   };
   WriteName(rr.name, true);
   WriteU16(static_cast<std::uint16_t>(rr.type));

@@ -153,6 +153,51 @@ class DraftEncoder {
   const Draft& draft_;
 };
 
+// The largest k in [1, n) whose first k answers (and their additional records, no
+// authority) fit in `budget`; 1 when none does (a single oversized answer is still sent).
+// Go bisects; each probe is an encode, so this starts from a guess proportional to the
+// size of the whole message and gallops from there before bisecting.
+std::size_t MostAnswersThatFit(const DraftEncoder& enc, std::size_t n, std::size_t budget,
+                               bool compress, std::vector<std::uint8_t>* scratch) {
+  auto fits = [&](std::size_t k) { return enc.Fits(k, false, budget, compress, scratch); };
+  std::size_t guess = n / 2;
+  if (enc.Fits(n, false, kMaxMessageSize, compress, scratch) && !scratch->empty()) {
+    guess = n * budget / scratch->size();
+  }
+  guess = std::clamp<std::size_t>(guess, 1, n - 1);
+  std::size_t lo = 1, hi = n - 1;  // lo fits (or is 1), nothing above hi fits
+  if (fits(guess)) {
+    lo = guess;
+    std::size_t step = 1;
+    while (lo + step <= n - 1 && fits(lo + step)) {
+      lo += step;
+      step *= 2;
+    }
+    hi = std::min(n - 1, lo + step - 1);
+  } else {
+    hi = guess - 1;
+    std::size_t step = 1;
+    while (hi >= 1) {
+      const std::size_t p = hi > step ? hi - step + 1 : 1;
+      if (p == 1 || fits(p)) {
+        lo = p;
+        break;
+      }
+      hi = p - 1;
+      step *= 2;
+    }
+  }
+  while (lo < hi) {
+    const std::size_t mid = lo + (hi - lo + 1) / 2;
+    if (fits(mid)) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return lo;
+}
+
 // Cuts and encodes the draft as Go's trimDNSResponse does, then writes the reply.
 void EncodeDraft(const ResolverState& st, const Message& query, Transport transport,
                  std::size_t max_size, const Draft& draft, std::vector<std::uint8_t>* out) {
@@ -188,20 +233,14 @@ void EncodeDraft(const ResolverState& st, const Message& query, Transport transp
     n = std::min(n, draft.answer_group.empty() ? kMaxTcpAnswers : kMaxTcpSrvAnswers);
   }
   bool authority = true;
+  // The common case: everything fits at once. The probe is then the reply itself.
+  if (n == total && probe_compress == compress && enc.Fits(n, authority, budget, compress, out)) {
+    return;
+  }
   if (n > 1 && !enc.Fits(n, authority, budget, probe_compress, &scratch)) {
     authority = false;  // the authority section goes first
     if (!enc.Fits(n, authority, budget, probe_compress, &scratch)) {
-      // The most answers that fit; a single oversized answer is still sent.
-      std::size_t lo = 1, hi = n - 1;
-      while (lo < hi) {
-        std::size_t mid = lo + (hi - lo + 1) / 2;
-        if (enc.Fits(mid, authority, budget, probe_compress, &scratch)) {
-          lo = mid;
-        } else {
-          hi = mid - 1;
-        }
-      }
-      n = lo;
+      n = MostAnswersThatFit(enc, n, budget, probe_compress, &scratch);
     }
   }
   const bool trimmed = n < total;

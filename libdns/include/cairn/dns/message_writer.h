@@ -84,11 +84,15 @@ class MessageWriter {
   std::uint16_t count(Section section) const { return counts_[static_cast<int>(section)]; }
 
  private:
+  // Suffixes already written, chained per hash bucket (newest first) so that a lookup
+  // costs a bucket walk, not a scan of every entry.
   struct CompressionEntry {
     std::uint32_t hash;
     std::uint16_t offset;
+    std::uint8_t next;  // index + 1 of the next entry in the bucket, 0 = none
   };
   static constexpr int kCompressionEntries = 128;
+  static constexpr int kBuckets = 256;
 
   void WriteU16(std::uint16_t v);
   void WriteU32(std::uint32_t v);
@@ -97,6 +101,8 @@ class MessageWriter {
   absl::Status WriteRdata(const ResourceRecord& rr);
   bool FindSuffix(std::uint32_t hash, const std::uint8_t* suffix, std::uint16_t* offset) const;
   bool MatchAt(std::size_t offset, const std::uint8_t* suffix) const;
+  // Drops the entries from index `size` on (a rolled-back record's), newest first.
+  void TruncateTable(int size);
 
   std::vector<std::uint8_t>* buffer_;
   EncodeOptions options_;
@@ -109,6 +115,7 @@ class MessageWriter {
   Edns edns_;
   int table_size_ = 0;
   std::array<CompressionEntry, kCompressionEntries> table_;
+  std::array<std::uint8_t, kBuckets> heads_{};  // index + 1 of a bucket's newest entry
 };
 
 }  // namespace cairn::dns
