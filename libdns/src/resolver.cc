@@ -323,7 +323,12 @@ ResolveOutcome Resolver::Resolve(const Message& query, Transport transport,
   const auto started = std::chrono::steady_clock::now();
   std::shared_ptr<const ResolverState> snapshot = Snapshot();
   const ResolverState& st = *snapshot;
-  const Question& question = query.questions.at(0);
+  if (query.questions.empty()) {  // the Server never passes one; answer as it would
+    EncodeErrorReply(query.header, nullptr, query.edns ? &*query.edns : nullptr, kFormErr, false,
+                     out);
+    return ResolveOutcome::kAnswered;
+  }
+  const Question& question = query.questions[0];
   const ParsedQuery q = ParseQueryName(question.name, question.type, st.domains);
   Lookup lookup{st,
                 source_,
@@ -410,7 +415,8 @@ void Resolver::Handle(const Request& request, Responder responder) {
     return;
   }
   // Reconfigured to no recursors between Resolve and here: REFUSED, as without them.
-  EncodeErrorReply(request.message.header, &request.message.questions.at(0),
+  EncodeErrorReply(request.message.header,
+                   request.message.questions.empty() ? nullptr : &request.message.questions[0],
                    request.message.edns ? &*request.message.edns : nullptr, kRefused, false,
                    &buffer);
   responder.Send(buffer);

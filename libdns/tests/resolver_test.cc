@@ -232,6 +232,35 @@ TEST_CASE("a service address naming a Consul service is a CNAME resolved inside"
   CHECK(Ips(m.answers) == Set{"10.0.0.1", "10.0.0.2"});
 }
 
+TEST_CASE("a hostname SRV target gets its resolved records in additional", "[unit]") {
+  Harness h;
+  Message m = h.Ask("alias.service.consul", RrType::kSrv);
+  REQUIRE(m.answers.size() == 1);
+  CHECK(Target(m.answers[0]) == "web.service.consul.");
+  CHECK(Ips(m.additionals) == Set{"10.0.0.1", "10.0.0.2"});
+}
+
+TEST_CASE("a service address naming the question itself means the node address", "[unit]") {
+  Harness h;
+  CHECK(Ips(h.Ask("self.service.consul", RrType::kA).answers) == Set{"10.0.0.2"});
+  Message srv = h.Ask("self.service.consul", RrType::kSrv);
+  REQUIRE(srv.answers.size() == 1);
+  CHECK(Target(srv.answers[0]) == "n2.node.dc1.consul.");
+  CHECK(Ips(srv.additionals) == Set{"10.0.0.2"});
+}
+
+TEST_CASE("a query without a question is FORMERR", "[unit]") {
+  Harness h;
+  Message q;
+  q.header.id = 9;
+  testing::Bytes out;
+  REQUIRE(h.resolver().Resolve(q, Transport::kUdp, 512, &out) == ResolveOutcome::kAnswered);
+  Message reply;
+  REQUIRE(DecodeMessage(out, &reply).ok());
+  CHECK(reply.header.rcode == kFormErr);
+  CHECK(reply.header.id == 9);
+}
+
 TEST_CASE("addr names decode the hex address", "[unit]") {
   Harness h;
   Message a = h.Ask("c000020a.addr.consul", RrType::kA);

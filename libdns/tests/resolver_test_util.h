@@ -104,6 +104,7 @@ inline void FillCatalog(catalog::Catalog& cat) {
   v.push_back(I("n6", "2001:db8::6", "consul", {}, "", 8300));
   v.push_back(I("ext", "example.org", "extsvc"));
   v.push_back(I("n2", "10.0.0.2", "alias", {}, "web.service.consul"));
+  v.push_back(I("n2", "10.0.0.2", "self", {}, "self.service.consul", 81));
   for (int i = 0; i < 10; ++i) {
     v.push_back(
         I("b" + std::to_string(i), "10.1.0." + std::to_string(i + 1), "big10", {}, "", 9000 + i));

@@ -105,8 +105,8 @@ class Resolver : public Handler {
   void Handle(const Request& request, Responder responder) override;
 
   // The synchronous core of Handle, for tests and benchmarks: writes the reply to `query`
-  // (which must have a question) into `*out`, sized for `transport` and
-  // `max_response_size` (as in Request), or returns kForward without touching `*out`.
+  // into `*out`, sized for `transport` and `max_response_size` (as in Request), or
+  // returns kForward without touching `*out`. A query without a question gets FORMERR.
   ResolveOutcome Resolve(const Message& query, Transport transport, std::size_t max_response_size,
                          std::vector<std::uint8_t>* out) const;
 
