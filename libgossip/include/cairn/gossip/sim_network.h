@@ -65,7 +65,8 @@ class SimNetwork {
     virtual const std::string& address() const = 0;
   };
 
-  // `clock` is borrowed and must outlive the network and everything using it.
+  // `clock` is borrowed and must outlive the network and everything using it. Destroy
+  // every Memberlist using the network before the network.
   SimNetwork(base::SimulatedClock& clock, Options options);
   ~SimNetwork();
   SimNetwork(const SimNetwork&) = delete;
@@ -93,6 +94,10 @@ class SimNetwork {
 
  private:
   friend class NodeImpl;
+  friend class SimStream;
+  struct Pending;
+  // Runs `fn` after `d` on the simulated clock (deliveries; cancelled by ~SimNetwork).
+  void Schedule(absl::Duration d, absl::AnyInvocable<void() &&> fn);
   bool Reachable(const NodeImpl& from, const NodeImpl& to) const;
   absl::Duration RandomDelay();
   bool Lose();
@@ -101,6 +106,7 @@ class SimNetwork {
   Options options_;
   std::mt19937_64 rng_;
   Counters counters_;
+  std::unique_ptr<Pending> pending_;
   std::map<std::string, std::unique_ptr<NodeImpl>, std::less<>> nodes_;
 };
 
