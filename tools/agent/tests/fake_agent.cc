@@ -6,6 +6,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -67,11 +69,14 @@ struct FakeAgent::Impl {
   std::optional<tcp::acceptor> tcp_acceptor;
   std::optional<local::acceptor> local_acceptor;
   std::string unix_path;
+  std::shared_ptr<asio::ssl::context> tls;
   std::atomic<bool> stopping{false};
 };
 
-FakeAgent::FakeAgent(Handler handler, std::string unix_path)
+FakeAgent::FakeAgent(Handler handler, std::string unix_path,
+                     std::shared_ptr<asio::ssl::context> tls)
     : impl_(std::make_unique<Impl>()), handler_(std::move(handler)) {
+  impl_->tls = std::move(tls);
   if (unix_path.empty()) {
     impl_->tcp_acceptor.emplace(impl_->io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
     address_ = fmt::format("127.0.0.1:{}", impl_->tcp_acceptor->local_endpoint().port());
@@ -181,7 +186,14 @@ void FakeAgent::Serve() {
       tcp::socket socket(impl_->io);
       impl_->tcp_acceptor->accept(socket, ec);
       if (impl_->stopping) return;
-      if (!ec) ServeConnection(socket, answer);
+      if (ec) continue;
+      if (!impl_->tls) {
+        ServeConnection(socket, answer);
+        continue;
+      }
+      asio::ssl::stream<tcp::socket&> stream(socket, *impl_->tls);
+      stream.handshake(asio::ssl::stream_base::server, ec);
+      if (!ec) ServeConnection(stream, answer);
     } else {
       local::socket socket(impl_->io);
       impl_->local_acceptor->accept(socket, ec);

@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -18,6 +19,10 @@
 #include <vector>
 
 #include "command_util.h"
+
+namespace boost::asio::ssl {
+class context;
+}
 
 namespace cairn::cli::testing {
 
@@ -47,8 +52,10 @@ class FakeAgent {
   using Handler = std::function<Reply(const RecordedRequest&)>;
 
   // Binds 127.0.0.1:0 (or a unix socket at `unix_path`) and serves on a thread; `handler`
-  // answers every request (default: 404 for everything).
-  explicit FakeAgent(Handler handler = nullptr, std::string unix_path = "");
+  // answers every request (default: 404 for everything). With `tls`, every TCP connection
+  // is TLS with that server context (handshake failures just close the connection).
+  explicit FakeAgent(Handler handler = nullptr, std::string unix_path = "",
+                     std::shared_ptr<boost::asio::ssl::context> tls = nullptr);
   ~FakeAgent();
   FakeAgent(const FakeAgent&) = delete;
   FakeAgent& operator=(const FakeAgent&) = delete;
