@@ -6,6 +6,14 @@
 //
 //   dns_resolver_bench [--seconds=2] [--only=SRV]
 //
+// With --serve=PORT it instead runs a dns::Server with the Resolver over the same catalog
+// on 127.0.0.1:PORT, one io_context thread, for --seconds (default 2; use e.g. 30), as a
+// target for dnsperf (../shared/bench/dns-load.sh):
+//
+//   dns_resolver_bench --serve=8653 --seconds=60 &
+//   printf 'web10.service.consul A\n' > /tmp/q.txt
+//   DNS_DURATION=10 ../shared/bench/dns-load.sh 127.0.0.1 8653 /tmp/q.txt
+//
 // Cases: A and SRV of a 10-instance and a 100-instance service, over classic UDP (the
 // udp_answer_limit of 3 applies) and with EDNS 4096 (every instance answered), and an
 // NXDOMAIN (unknown service).
@@ -18,9 +26,11 @@
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <cairn/catalog/catalog.h>
 #include <cairn/dns/resolver.h>
+#include <cairn/dns/server.h>
 
 namespace {
 
@@ -111,20 +121,58 @@ void Run(const Resolver& resolver, const char* label, const char* name, RrType t
 
 }  // namespace
 
+int Serve(const catalog::Catalog& cat, int port, double seconds) {
+  boost::asio::io_context io(1);
+  ResolverOptions options;
+  options.datacenter = "dc1";
+  auto resolver = Resolver::Create(cat, io, options);
+  if (!resolver.ok()) {
+    std::fprintf(stderr, "%s\n", resolver.status().ToString().c_str());
+    return 1;
+  }
+  ServerOptions so;
+  so.port = static_cast<std::uint16_t>(port);
+  auto server = Server::Start(io, so, **resolver);
+  if (!server.ok()) {
+    std::fprintf(stderr, "%s\n", server.status().ToString().c_str());
+    return 1;
+  }
+  boost::asio::steady_timer stop(io, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                         std::chrono::duration<double>(seconds)));
+  stop.async_wait([&](const boost::system::error_code&) {
+    (*server)->Stop();
+    io.stop();
+  });
+  std::printf("listening on 127.0.0.1:%u\n", (*server)->port());
+  std::fflush(stdout);
+  io.run();
+  ServerStats st = (*server)->stats();
+  std::printf("udp_queries=%llu tcp_queries=%llu replies=%llu\n",
+              static_cast<unsigned long long>(st.udp_queries),
+              static_cast<unsigned long long>(st.tcp_queries),
+              static_cast<unsigned long long>(st.replies));
+  return 0;
+}
+
 int main(int argc, char** argv) {
   double seconds = 2;
+  int serve_port = -1;
   for (int i = 1; i < argc; ++i) {
     if (std::strncmp(argv[i], "--seconds=", 10) == 0) {
       seconds = std::atof(argv[i] + 10);
+    } else if (std::strncmp(argv[i], "--serve=", 8) == 0) {
+      serve_port = std::atoi(argv[i] + 8);
     } else if (std::strncmp(argv[i], "--only=", 7) == 0) {
       g_only = argv[i] + 7;
     } else {
-      std::fprintf(stderr, "usage: %s [--seconds=N] [--only=<label substring>]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--seconds=N] [--only=<label substring>] [--serve=PORT]\n",
+                   argv[0]);
       return 2;
     }
   }
   catalog::Catalog cat;
   Fill(cat);
+  if (serve_port >= 0) return Serve(cat, serve_port, seconds);
   boost::asio::io_context io;
   ResolverOptions options;
   options.datacenter = "dc1";
