@@ -2,6 +2,11 @@
 // round trip, and every kind of malformed input is refused with InvalidArgument.
 #include "../src/grpc_codec.h"
 
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
 #include <catch2/catch.hpp>
 
 #include <cairn/raft/message.h>
@@ -110,6 +115,22 @@ TEST_CASE("grpc codec: messages beyond the size limits are refused", "[unit]") {
   small.max_entries = 3;
   REQUIRE_FALSE(DecodeWireMessage(bytes, small).ok());
 }
+
+#ifdef CAIRN_RAFT_WIRE_CORPUS
+TEST_CASE("grpc codec: the fuzz seed corpus decodes, one message of each kind", "[unit]") {
+  std::set<MessageType> types;
+  for (const auto& f : std::filesystem::directory_iterator(CAIRN_RAFT_WIRE_CORPUS)) {
+    INFO(f.path());
+    std::ifstream in(f.path(), std::ios::binary);
+    std::stringstream bytes;
+    bytes << in.rdbuf();
+    absl::StatusOr<Message> m = DecodeWireMessage(bytes.str(), WireLimits{});
+    REQUIRE(m.ok());
+    types.insert(m->type);
+  }
+  REQUIRE(types.size() == 8);
+}
+#endif
 
 }  // namespace
 }  // namespace cairn::raft
