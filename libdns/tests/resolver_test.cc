@@ -1,6 +1,9 @@
 // The Resolver against a real catalog (spec/dns.md §3–§12): every lookup form, health
 // filtering, TTLs, limits and truncation, negative answers. Answers are compared as sets
 // because the resolver shuffles (spec §16).
+#include <atomic>
+#include <thread>
+
 #include <catch2/catch.hpp>
 
 #include <cairn/base/clock.h>
@@ -508,6 +511,44 @@ TEST_CASE("a DnsSource without versions is read on every query", "[unit]") {
     CHECK(Ips(reply.answers) == Set{"10.0.0.1", "10.0.0.2"});
   }
   CHECK(source.calls == 3);
+}
+
+TEST_CASE("queries run concurrently with catalog writes and reloads", "[unit]") {
+  Harness h;
+  std::atomic<bool> done{false};
+  std::atomic<int> bad{0};
+  std::atomic<int> answered{0};
+  auto reader = [&] {
+    Message q;
+    q.questions.push_back({N("web.service.consul"), RrType::kSrv, kClassIn});
+    testing::Bytes out;
+    Message reply;
+    // Catch2 is not thread-safe: count problems here, check them on the test thread.
+    while (!done.load() || answered.load() < 100) {
+      if (h.resolver().Resolve(q, Transport::kTcp, kMaxMessageSize, &out) !=
+              ResolveOutcome::kAnswered ||
+          !DecodeMessage(out, &reply).ok() || reply.answers.empty() || reply.answers.size() > 2) {
+        bad.fetch_add(1);
+      }
+      answered.fetch_add(1);
+    }
+  };
+  std::thread t1(reader), t2(reader);
+  for (int i = 0; i < 200; ++i) {
+    testing::Instance n2 = testing::I("n2", "10.0.0.2", "web", {"v2"}, "", 8081);
+    n2.service_status = i % 2 == 0 ? "critical" : "passing";
+    testing::RegisterAll(h.catalog(), {n2});
+    if (i % 50 == 0) {
+      DnsConfig c;
+      c.only_passing = i % 100 == 0;
+      REQUIRE(h.resolver().Reconfigure(c).ok());
+    }
+  }
+  done.store(true);
+  t1.join();
+  t2.join();
+  CHECK(bad.load() == 0);
+  CHECK(answered.load() >= 100);
 }
 
 TEST_CASE("Reconfigure swaps the configuration and rejects bad ones", "[unit]") {
