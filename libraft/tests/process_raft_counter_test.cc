@@ -2,7 +2,8 @@
 // on 127.0.0.2-4, driven over their client port. SIGKILL the leader under a write load
 // (a new leader takes over; the old one restarts and catches up), and a crash-durability
 // loop (20 kill/restart cycles, alternating "the leader" and "all three at once") in
-// which every increment acknowledged before a crash must be there after the restart.
+// which every increment acknowledged before a crash must be there after the restart; and
+// a server that missed a log compaction catching up by InstallSnapshot.
 //
 // Robust on a loaded machine: every wait polls a condition with a generous bound; no
 // assertion is about elapsed time. Ports come from the pid and are checked free first.
@@ -10,9 +11,11 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -166,6 +169,13 @@ class Cluster {
     FAIL("no linearizable read within the bound; logs in " << dir_);
     return -1;
   }
+  // What server i has logged so far (all its runs).
+  std::string Log(int i) const {
+    std::ifstream in(dir_ / ("log" + std::to_string(i + 1)));
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
   std::optional<int64_t> Stale(int i) {
     std::string a = Request(Ip(i), port_ + 1000, "stale");
     if (a.rfind("ok ", 0) != 0) return std::nullopt;
@@ -270,6 +280,31 @@ TEST_CASE(
   }
   REQUIRE(copy == now);
   REQUIRE(now >= value);
+}
+
+TEST_CASE("raft process: a server that missed a log compaction catches up by snapshot",
+          "[process]") {
+  Cluster cluster;
+  int leader = cluster.WaitLeader();
+  int follower = (leader + 1) % 3;
+  cluster.Kill(follower);
+  // Servers snapshot every 200 entries keeping 100 (--snapshot-threshold 200): after 500
+  // more entries the leader's log no longer reaches back to what the follower has.
+  Load load(cluster, 4);
+  REQUIRE(load.WaitCount(500));
+  load.Stop();
+  cluster.Start(follower);
+  auto end = Clock::now() + kBound;
+  std::optional<int64_t> copy;
+  int64_t now = cluster.Read();
+  while (Clock::now() < end && (copy = cluster.Stale(follower)) != now) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    now = cluster.Read();
+  }
+  REQUIRE(copy == now);
+  REQUIRE(now >= load.Max());
+  // It got there through InstallSnapshot (the node logs "installed snapshot").
+  REQUIRE(cluster.Log(follower).find("installed snapshot") != std::string::npos);
 }
 
 TEST_CASE("raft process: 20 kill and restart cycles lose no acknowledged write", "[process]") {
