@@ -3,12 +3,13 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace cairn::cli {
 namespace {
@@ -387,21 +388,33 @@ absl::StatusOr<std::string> Base64Decode(std::string_view text) {
   return out;
 }
 
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return absl::NotFoundError(fmt::format("open {}: {}", path, Errno(errno)));
+  std::string data;
+  char buf[65536];
+  while (true) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      return absl::DataLossError(fmt::format("read {}: {}", path, Errno(err)));
+    }
+    if (n == 0) break;
+    data.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return data;
+}
+
 absl::StatusOr<std::string> ReadDataArg(const Context& ctx, const std::string& arg) {
   if (!arg.empty() && arg[0] == '@') {
-    std::string path = arg.substr(1);
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-      return absl::InvalidArgumentError(
-          fmt::format("Failed to read file: open {}: {}", path, Errno(errno)));
+    absl::StatusOr<std::string> data = ReadWholeFile(arg.substr(1));
+    if (!data.ok()) {
+      return absl::InvalidArgumentError(fmt::format("Failed to read file: {}", Msg(data.status())));
     }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    if (in.bad()) {
-      return absl::InvalidArgumentError(
-          fmt::format("Failed to read file: read {}: {}", path, Errno(errno)));
-    }
-    return ss.str();
+    return data;
   }
   if (arg == "-") {
     std::string data;

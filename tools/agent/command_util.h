@@ -96,6 +96,10 @@ std::string Base64Encode(std::string_view data);
 // Errors read as Go's: `illegal base64 data at input byte 4`.
 absl::StatusOr<std::string> Base64Decode(std::string_view text);
 
+// A whole file, with Go's os error texts: `open <path>: no such file or directory`,
+// `read <path>: is a directory`.
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path);
+
 // A DATA argument as `kv put` and `kv import` take it: `@path` is the file's content,
 // `-` alone is stdin to EOF, anything else is literal. Errors: `Failed to read file:
 // open <path>: <why>`, `Failed to read stdin: <why>`.

@@ -2,8 +2,6 @@
 // archive (snapshot_archive.h).
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 
@@ -71,15 +69,6 @@ std::string Errno(int err) {
   std::string s = std::strerror(err);
   if (!s.empty()) s[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(s[0])));
   return s;
-}
-
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(fmt::format("open {}: {}", path, Errno(errno)));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return absl::DataLossError(fmt::format("read {}: {}", path, Errno(errno)));
-  return ss.str();
 }
 
 // Writes `data` to `path` (mode 0600) and fsyncs it, as Consul's safeio.WriteToFile does.
@@ -205,7 +194,7 @@ int RunSave(const std::vector<std::string>& args, Context& ctx) {
     ctx.Err(fmt::format("Error writing unverified snapshot file: {}", Msg(s)));
     return 1;
   }
-  absl::StatusOr<std::string> back = ReadFile(unverified);
+  absl::StatusOr<std::string> back = ReadWholeFile(unverified);
   if (!back.ok()) {
     ::unlink(unverified.c_str());
     ctx.Err(fmt::format("Error opening snapshot file for verify: {}", Msg(back.status())));
@@ -240,7 +229,7 @@ int RunRestore(const std::vector<std::string>& args, Context& ctx) {
     ctx.Err(fmt::format("Error connecting to Consul agent: {}", Msg(client.status())));
     return 1;
   }
-  absl::StatusOr<std::string> data = ReadFile(rest[0]);
+  absl::StatusOr<std::string> data = ReadWholeFile(rest[0]);
   if (!data.ok()) {
     ctx.Err(fmt::format("Error opening snapshot file: {}", Msg(data.status())));
     return 1;
@@ -266,7 +255,7 @@ int RunInspect(const std::vector<std::string>& args, Context& ctx) {
     ctx.Err(fmt::format("Unknown output format \"{}\": must be pretty or json", format));
     return 1;
   }
-  absl::StatusOr<std::string> data = ReadFile(rest[0]);
+  absl::StatusOr<std::string> data = ReadWholeFile(rest[0]);
   if (!data.ok()) {
     ctx.Err(fmt::format("Error opening snapshot file: {}", Msg(data.status())));
     return 1;

@@ -166,8 +166,13 @@ TEST_CASE_METHOD(KvFixture, "kv put reads @file, stdin and base64, and sends fla
   CHECK(Last().QueryString() == "flags=42");
   std::remove(path.c_str());
 
-  CHECK(Kv({"put", "b", "-"}, "piped\x01" "data").code == 0);
-  CHECK(Last().body == "piped\x01" "data");
+  CHECK(Kv({"put", "b", "-"},
+           "piped\x01"
+           "data")
+            .code == 0);
+  CHECK(Last().body ==
+        "piped\x01"
+        "data");
   CHECK(Last().query.empty());
 
   CHECK(Kv({"put", "c", "-literal"}).code == 0);  // only "-" alone means stdin
@@ -203,6 +208,9 @@ TEST_CASE_METHOD(KvFixture, "kv put refuses bad input before sending anything", 
   CHECK(r.code == 1);
   CHECK(r.err ==
         "Error! Failed to read file: open /nonexistent/cairn-file: no such file or directory\n");
+  r = Kv({"put", "k", "@/tmp"});
+  CHECK(r.code == 1);
+  CHECK(r.err == "Error! Failed to read file: read /tmp: is a directory\n");
   r = Kv({"put", "-flags=-1", "k", "v"});
   CHECK(r.code == 1);
   CHECK(r.err.find("invalid value \"-1\" for flag -flags") != std::string::npos);
