@@ -160,9 +160,11 @@ void PeerSender::Run() {
         args.SetMaxSendMessageSize(-1);
         args.SetMaxReceiveMessageSize(-1);
         args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+        // Not GRPC_ARG_MIN_RECONNECT_BACKOFF_MS: gRPC also uses it as the deadline of each
+        // connection attempt (TLS handshake included), which must not be short on a
+        // loaded machine. connect_timeout bounds how long we wait; gRPC keeps trying.
         args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
                     static_cast<int>(o.backoff_initial.count()));
-        args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, static_cast<int>(o.backoff_initial.count()));
         args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, static_cast<int>(o.backoff_max.count()));
         args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10'000);
         args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5'000);

@@ -67,7 +67,7 @@ GrpcTransportOptions Options(ServerId id, std::string listen = "127.0.0.1:0") {
   GrpcTransportOptions o;
   o.id = id;
   o.listen_address = std::move(listen);
-  o.connect_timeout = std::chrono::milliseconds(500);
+  o.connect_timeout = std::chrono::seconds(10);  // a first connection (TLS, ASan) may be slow
   return o;
 }
 
