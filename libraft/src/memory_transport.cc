@@ -38,13 +38,7 @@ struct MemoryNetwork::Endpoint : std::enable_shared_from_this<Endpoint> {
     return true;
   }
 
-  void Deliver(Message msg, const std::string& from_address) {
-    {
-      // A real transport learns a sender's address from its connection; a server that
-      // has just been added knows nobody yet and must still answer the leader.
-      std::lock_guard<std::mutex> l(mu);
-      if (!peers.contains(msg.from)) learned[msg.from] = from_address;
-    }
+  void Deliver(Message msg) {
     if (Call([&] { receiver(std::move(msg)); })) {
       counters->delivered.fetch_add(1, std::memory_order_relaxed);
     } else {
@@ -73,7 +67,6 @@ struct MemoryNetwork::Endpoint : std::enable_shared_from_this<Endpoint> {
   Transport::Receiver receiver;
   Transport::UnreachableHandler unreachable;
   std::map<ServerId, std::string> peers;
-  std::map<ServerId, std::string> learned;
 };
 
 class MemoryTransport final : public Transport {
@@ -112,11 +105,7 @@ class MemoryTransport final : public Transport {
         std::lock_guard<std::mutex> l(ep_->mu);
         if (ep_->stopped) return;
         auto it = ep_->peers.find(m.to);
-        if (it != ep_->peers.end()) {
-          to_address = it->second;
-        } else if (auto l2 = ep_->learned.find(m.to); l2 != ep_->learned.end()) {
-          to_address = l2->second;
-        }
+        if (it != ep_->peers.end()) to_address = it->second;
       }
       if (to_address.empty()) {
         ep_->counters->dropped.fetch_add(1, std::memory_order_relaxed);
@@ -184,9 +173,7 @@ void MemoryNetwork::Route(const std::shared_ptr<Endpoint>& sender, Message msg,
     counters_->dropped.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  auto deliver = [dest, msg = std::move(msg), from = sender->address]() mutable {
-    dest->Deliver(std::move(msg), from);
-  };
+  auto deliver = [dest, msg = std::move(msg)]() mutable { dest->Deliver(std::move(msg)); };
   if (delay.count() == 0) {
     boost::asio::post(dest->strand, std::move(deliver));
     return;

@@ -288,7 +288,7 @@ void Node::Impl::ScheduleTick() {
           if (!self->RefusalLocked().ok()) return;
           self->OnTick(later);
           self->AfterEvent(later);
-          self->ScheduleTick();
+          if (self->RefusalLocked().ok()) self->ScheduleTick();
         });
       }));
 }
@@ -373,8 +373,14 @@ void Node::Impl::CheckLeadership(Later& later) {
   }
   role_ = role;
   term_ = term;
-  if (core_->leader() != leader_.id || term != leader_.term) {
-    leader_ = CurrentLeader();
+  // (An empty address: a new server learns the leader before the configuration naming it.)
+  if (core_->leader() != leader_.id || term != leader_.term ||
+      (leader_.id != kNoServer && leader_.address.empty())) {
+    LeaderInfo now = CurrentLeader();
+    if (now.id == leader_.id && now.term == leader_.term && now.address == leader_.address) {
+      return;
+    }
+    leader_ = std::move(now);
     std::vector<std::shared_ptr<LeaderObserver>> observers;
     {
       std::lock_guard<std::mutex> l(observers_mu_);

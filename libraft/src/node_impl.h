@@ -93,6 +93,7 @@ class Node::Impl : public std::enable_shared_from_this<Node::Impl> {
   void ProcessOutputs(Later& later);
   void OnPersisted(absl::Status status, Later& later);
   void FinishOutput(std::unique_ptr<Output> out, Later& later);
+  void TakeReads(Output& out, Later& later);
   void ApplyEntries(const std::vector<Entry>& entries, Index up_to, Later& later);
   void ApplyOne(const Entry& entry, Later& later);
   absl::Status RestoreSnapshot(const Snapshot& snapshot, Later& later);

@@ -32,6 +32,8 @@ void Node::Impl::ProcessOutputs(Later& later) {
       if (!out->entries.empty()) durable = std::min(durable, out->entries.front().index - 1);
       ApplyEntries(out->committed, durable, later);
     }
+    // Confirmed reads wait only for the state machine, not for this output's write.
+    TakeReads(*out, later);
     bool write = out->snapshot || !out->entries.empty() || out->hard_state;
     if (disk_ == nullptr || !write) {
       entries_persisted_.fetch_add(out->entries.size(), std::memory_order_relaxed);
@@ -77,7 +79,13 @@ void Node::Impl::FinishOutput(std::unique_ptr<Output> out, Later& later) {
   if (!out->messages.empty()) opt_.transport->Send(std::move(out->messages));
   ApplyEntries(out->committed, ~Index{0}, later);
   if (!fatal_.ok()) return;
-  for (ReadState& r : out->reads) {
+  core_->Advance(*out);
+  CompleteWaiters(later);
+  MaybeSnapshot();
+}
+
+void Node::Impl::TakeReads(Output& out, Later& later) {
+  for (ReadState& r : out.reads) {
     auto it = reads_unconfirmed_.find(r.request_id);
     if (it == reads_unconfirmed_.end()) continue;
     Done done = std::move(it->second);
@@ -88,9 +96,8 @@ void Node::Impl::FinishOutput(std::unique_ptr<Output> out, Later& later) {
       later.push_back([done, s = r.status] { done(s); });
     }
   }
-  core_->Advance(*out);
+  out.reads.clear();
   CompleteWaiters(later);
-  MaybeSnapshot();
 }
 
 void Node::Impl::ApplyEntries(const std::vector<Entry>& entries, Index up_to, Later& later) {
@@ -177,10 +184,9 @@ void Node::Impl::SyncPeers() {
   CoreStatus st = core_->Status();
   if (st.configuration_index == config_index_seen_) return;
   config_index_seen_ = st.configuration_index;
-  std::map<ServerId, std::string> peers;
-  for (const Server& s : st.configuration.servers) {
-    if (s.id != opt_.id) peers.emplace(s.id, s.address);
-  }
+  std::map<ServerId, std::string> peers = opt_.peers;
+  for (const Server& s : st.configuration.servers) peers[s.id] = s.address;
+  peers.erase(opt_.id);
   opt_.transport->SetPeers(std::move(peers));
 }
 

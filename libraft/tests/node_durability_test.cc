@@ -91,6 +91,40 @@ TEST_CASE("node: a lagging follower receives the leader's snapshot", "[process]"
   REQUIRE(c.WaitSameData(c.WaitLeader(), {1, 2, 3}, 120));
 }
 
+TEST_CASE("node: a server whose state machine cannot restore stops and refuses requests",
+          "[process]") {
+  Cluster c(SmallSnapshots());
+  REQUIRE(c.StartBootstrapped({1, 2, 3}).ok());
+  Write(c, 0, 3);
+  ServerId leader = c.WaitLeader();
+  ServerId broken = leader == 3 ? 2 : 3;
+  REQUIRE(c.WaitSameData(leader, {broken}, 3));
+  c.net().Isolate(broken);
+  Write(c, 3, 80);
+  REQUIRE(WaitFor([&] {
+    for (ServerId id : {1, 2, 3}) {
+      if (id != broken && c.node(id).Stats().last_snapshot_index < 40) return false;
+    }
+    return true;
+  }));
+  c.sm(broken).FailRestores();
+  c.net().Heal();
+  REQUIRE(WaitFor([&] { return !c.node(broken).Stats().fatal_error.ok(); }));
+  absl::Status fatal = c.node(broken).Stats().fatal_error;
+  CHECK(fatal.code() == absl::StatusCode::kInternal);
+  absl::StatusOr<std::any> r = c.Propose(broken, "x=1");
+  CHECK(r.status() == fatal);
+  CHECK(c.Call(broken, [](Node& n, Node::Done d) { n.ReadIndex(std::move(d)); }) == fatal);
+  // The other two carry on.
+  c.Stop(broken);
+  Write(c, 80, 90);
+  std::vector<ServerId> rest;
+  for (ServerId id : {1, 2, 3}) {
+    if (id != broken) rest.push_back(id);
+  }
+  CHECK(c.WaitSameData(c.WaitLeader(), rest, 90));
+}
+
 TEST_CASE("node: the in-memory store also compacts its log", "[process]") {
   ClusterOptions o;
   o.snapshot_threshold = 10;

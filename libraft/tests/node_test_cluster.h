@@ -6,6 +6,7 @@
 #define CAIRN_RAFT_TESTS_NODE_TEST_CLUSTER_H_
 
 #include <any>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -62,6 +63,7 @@ class KvMachine : public StateMachine {
     return std::unique_ptr<StateMachineSnapshot>(new Snap(data_));
   }
   absl::Status Restore(std::istream& in) override {
+    if (fail_restore_) return absl::InternalError("kv: restore failure injected by the test");
     std::map<std::string, std::string> data;
     std::string line;
     while (std::getline(in, line)) {
@@ -88,6 +90,7 @@ class KvMachine : public StateMachine {
     auto it = data_.find(key);
     return it == data_.end() ? "" : it->second;
   }
+  void FailRestores() { fail_restore_ = true; }
   int restores() const {
     std::lock_guard<std::mutex> l(mu_);
     return restores_;
@@ -106,6 +109,7 @@ class KvMachine : public StateMachine {
     std::map<std::string, std::string> data_;
   };
 
+  std::atomic<bool> fail_restore_{false};
   mutable std::mutex mu_;
   std::map<std::string, std::string> data_;
   Index applied_ = 0;
@@ -189,6 +193,9 @@ class Cluster {
     o.snapshot_threshold = options_.snapshot_threshold;
     o.trailing_logs = options_.trailing_logs;
     o.log_system = &logs_;
+    // Every test server's address, as an application knows its servers: a server being
+    // added has to answer the leader before its log names anyone.
+    for (ServerId peer = 1; peer <= 9; ++peer) o.peers[peer] = Address(peer);
     absl::StatusOr<std::unique_ptr<Node>> node = Node::Create(loop_.executor(), o);
     if (!node.ok()) return node.status();
     s.node = std::move(*node);

@@ -15,10 +15,9 @@
 //   net.Isolate(1);   // server 1 neither sends nor receives
 //   net.Heal();       // every link works again
 //
-// Delivery: a message sent by server A to id B is delivered when A's peer table (SetPeers,
-// or an address learned from a message B sent to A, as a real transport learns it from
-// the connection) names B's address and a transport with that address is started. It is
-// otherwise dropped and A's unreachable handler is called (asynchronously). Messages to
+// Delivery: a message sent by server A to id B is delivered when A's peer table
+// (SetPeers) names B's address and a started transport of server B has that address. It
+// is otherwise dropped and A's unreachable handler is called (asynchronously). Messages to
 // one destination are delivered in order unless a delay is set. Receivers run on a strand
 // per destination transport, on the network's executor.
 //

@@ -30,7 +30,20 @@
 //
 // Thread-safety: every public method may be called from any thread, including from inside
 // callbacks. Callbacks and StateMachine methods run on the node's strand (never two at
-// once) and must not block; StateMachineSnapshot::WriteTo runs on another thread.
+// once) and must not block; StateMachineSnapshot::WriteTo runs on another thread. The
+// exceptions: callbacks of requests still pending when Shutdown is called run on the
+// thread calling Shutdown, and StateMachine methods must not call Start, Shutdown or
+// BootstrapCluster (they run with the node's lock held; Propose and Stats are fine).
+//
+// Threads and the executor: the node owns two threads, one that writes to LevelDB (so the
+// strand keeps accepting proposals during an fsync, and the next write carries all of
+// them: group commit) and one that writes snapshots. Start, Shutdown and BootstrapCluster
+// do not need the executor to be running; everything else completes on it. The
+// executor's execution context must outlive the Node.
+//
+// Memory: the log since the last snapshot plus `trailing_logs` entries, and the newest
+// snapshot, are kept in memory (the core reads them from there, as etcd's MemoryStorage);
+// LevelDB is read only at startup.
 #ifndef CAIRN_RAFT_NODE_H_
 #define CAIRN_RAFT_NODE_H_
 
@@ -39,6 +52,7 @@
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -93,6 +107,11 @@ struct NodeOptions {
   std::string data_dir;
   // Not owned; must outlive the Node.
   Transport* transport = nullptr;
+  // Addresses of servers this one may have to answer before its log names them: a server
+  // being added starts with an empty log and must reply to the leader before the
+  // configuration entry reaches it. Handed to Transport::SetPeers together with the
+  // configuration's addresses (which win).
+  std::map<ServerId, std::string> peers;
   StateMachine* state_machine = nullptr;
   // Protocol tuning; `core.id` is overwritten with `id`, `core.applied` with the restored
   // snapshot's index. Ticks are `tick` long: the defaults give a 1 s election timeout.
