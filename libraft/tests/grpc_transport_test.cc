@@ -332,6 +332,7 @@ TEST_CASE("grpc transport: mutual TLS delivers, an untrusted or plaintext client
   Inbox in3;
   GrpcTransportOptions o3 = Options(3);
   o3.tls = pki.Config("rogue", "other-ca");
+  o3.connect_timeout = std::chrono::seconds(1);  // expected to fail: do not wait long
   auto t3 = Started(o3, in3);
   t3->SetPeers({{2, t2->LocalAddress()}});
   bool reported = false;
@@ -343,7 +344,9 @@ TEST_CASE("grpc transport: mutual TLS delivers, an untrusted or plaintext client
 
   // Nor does a plaintext one.
   Inbox in4;
-  auto t4 = Started(Options(4), in4);
+  GrpcTransportOptions o4 = Options(4);
+  o4.connect_timeout = std::chrono::seconds(1);
+  auto t4 = Started(o4, in4);
   t4->SetPeers({{2, t2->LocalAddress()}});
   reported = false;
   for (int i = 0; i < 3000 && !reported; ++i) {
