@@ -47,7 +47,8 @@ class Recorder : public EventDelegate {
 };
 
 inline std::string SimAddress(int i) {
-  return fmt::format("10.{}.{}.{}:7946", (i >> 16) & 255, (i >> 8) & 255, (i & 255) + 1);
+  const int j = i + 1;
+  return fmt::format("10.{}.{}.{}:7946", (j >> 16) & 255, (j >> 8) & 255, j & 255);
 }
 
 class SimCluster {
