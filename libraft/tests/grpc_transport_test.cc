@@ -237,6 +237,28 @@ TEST_CASE("grpc transport: a peer that goes down is reported unreachable, then r
   REQUIRE(t1->Stats().connects >= 2);
 }
 
+TEST_CASE("grpc transport: a peer that moves to a new address is followed", "[unit]") {
+  Inbox in1, in2, in2moved;
+  auto t1 = Started(Options(1), in1);
+  auto t2 = Started(Options(2), in2);
+  t1->SetPeers({{2, t2->LocalAddress()}});
+  t1->Send({Heartbeat(1, 2, 1)});
+  REQUIRE(in2.WaitForCount(1));
+  // Server 2 now lives elsewhere (the configuration changed its address); the old
+  // sender is retired and a new one connects to the new address.
+  auto t2moved = Started(Options(2), in2moved);
+  t1->SetPeers({{2, t2moved->LocalAddress()}});
+  t1->Send({Heartbeat(1, 2, 2)});
+  REQUIRE(in2moved.WaitForCount(1));
+  REQUIRE(in2moved.messages()[0].context == 2);
+  REQUIRE(in2.messages().size() == 1);
+  // Removed from the table: dropped and reported.
+  t1->SetPeers({});
+  t1->Send({Heartbeat(1, 2, 3)});
+  REQUIRE(in1.WaitUnreachable(2, kWait));
+  t1->Stop();  // joins the retired senders
+}
+
 TEST_CASE("grpc transport: Start twice, Start after Stop and bad options are refused", "[unit]") {
   Inbox in;
   auto t = Started(Options(1), in);
