@@ -107,12 +107,12 @@ struct NodeOptions {
   std::string data_dir;
   // Not owned; must outlive the Node.
   Transport* transport = nullptr;
+  StateMachine* state_machine = nullptr;
   // Addresses of servers this one may have to answer before its log names them: a server
   // being added starts with an empty log and must reply to the leader before the
   // configuration entry reaches it. Handed to Transport::SetPeers together with the
   // configuration's addresses (which win).
   std::map<ServerId, std::string> peers;
-  StateMachine* state_machine = nullptr;
   // Protocol tuning; `core.id` is overwritten with `id`, `core.applied` with the restored
   // snapshot's index. Ticks are `tick` long: the defaults give a 1 s election timeout.
   CoreConfig core;
@@ -180,8 +180,9 @@ class Node {
 
   // Starts the transport, the tick timer and message processing.
   absl::Status Start();
-  // Stops ticking, stops the transport, fails pending requests with Unavailable and waits
-  // for a snapshot being written. Idempotent. Must not be called from a node callback.
+  // Stops ticking, stops the transport, fails pending requests with Unavailable (their
+  // callbacks run on the calling thread) and waits for a log write or a snapshot being
+  // written. Idempotent. Must not be called from a node callback.
   void Shutdown();
 
   // Makes this server the first of a new cluster with `configuration` (which must contain
