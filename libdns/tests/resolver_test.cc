@@ -2,6 +2,7 @@
 // filtering, TTLs, limits and truncation, negative answers. Answers are compared as sets
 // because the resolver shuffles (spec §16).
 #include <atomic>
+#include <random>
 #include <thread>
 
 #include <catch2/catch.hpp>
@@ -549,6 +550,45 @@ TEST_CASE("queries run concurrently with catalog writes and reloads", "[unit]") 
   t2.join();
   CHECK(bad.load() == 0);
   CHECK(answered.load() >= 100);
+}
+
+TEST_CASE("random questions always get a decodable reply within the size limit", "[unit]") {
+  DnsConfig c;
+  c.alt_domain = "alt";
+  c.a_record_limit = 0;
+  c.enable_truncate = true;
+  Harness h(c);
+  std::mt19937 rng(20261121);  // fixed seed: reproducible
+  const std::vector<std::string> labels = {
+      "web",  "big10", "big100",  "db",   "alias",  "self",     "ext",     "n1",
+      "n6",   "v1",    "Primary", "_web", "_tcp",   "_v1",      "service", "node",
+      "addr", "query", "dc1",     "dc",   "dc9",    "c000020a", "connect", "peer",
+      "1",    "10",    "in-addr", "arpa", "consul", "alt",      "x"};
+  const std::vector<RrType> types = {RrType::kA,   RrType::kAaaa, RrType::kSrv,  RrType::kTxt,
+                                     RrType::kAny, RrType::kPtr,  RrType::kSoa,  RrType::kNs,
+                                     RrType::kMx,  RrType::kAxfr, RrType::kCname};
+  int replies = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string name;
+    const int n = 1 + static_cast<int>(rng() % 6);
+    for (int k = 0; k < n; ++k) name += labels[rng() % labels.size()] + ".";
+    name += rng() % 2 ? "consul." : "alt.";
+    Message q;
+    q.header.id = static_cast<std::uint16_t>(i);
+    q.questions.push_back({N(name), types[rng() % types.size()], kClassIn});
+    if (rng() % 2) q.edns = Edns{static_cast<std::uint16_t>(rng() % 5000), 0, false, 0, {}};
+    const Transport t = rng() % 3 == 0 ? Transport::kTcp : Transport::kUdp;
+    const std::size_t max = t == Transport::kUdp ? MaxUdpResponseSize(q) : kMaxMessageSize;
+    testing::Bytes out;
+    INFO(name);
+    REQUIRE(h.resolver().Resolve(q, t, max, &out) == ResolveOutcome::kAnswered);
+    CHECK(out.size() <= max);
+    Message reply;
+    REQUIRE(DecodeMessage(out, &reply).ok());
+    CHECK(reply.header.id == q.header.id);
+    ++replies;
+  }
+  CHECK(replies == 3000);
 }
 
 TEST_CASE("Reconfigure swaps the configuration and rejects bad ones", "[unit]") {
