@@ -55,6 +55,7 @@ absl::Status Node::Impl::Open() {
     CAIRN_ASSIGN_OR_RETURN(disk_, LevelDbLogStore::Open(opt_.data_dir, o));
     CAIRN_RETURN_IF_ERROR(view_.Load(*disk_));
   }
+  disk_hard_state_ = view_.GetHardState();
   Later later;
   const Snapshot& snap = *view_.snapshot();
   if (snap.meta.index > 0) {

@@ -130,6 +130,7 @@ class Node::Impl : public std::enable_shared_from_this<Node::Impl> {
   std::unique_ptr<Core> core_;
 
   std::unique_ptr<Output> persisting_;  // Taken and handed to the persist thread.
+  HardState disk_hard_state_;           // As last handed to storage.
   bool flush_posted_ = false;
   Index applied_ = 0;  // The state machine's.
 

@@ -34,7 +34,21 @@ void Node::Impl::ProcessOutputs(Later& later) {
     }
     // Confirmed reads wait only for the state machine, not for this output's write.
     TakeReads(*out, later);
+    if (out->hard_state && !out->snapshot && out->entries.empty() &&
+        out->hard_state->term == disk_hard_state_.term &&
+        out->hard_state->vote == disk_hard_state_.vote) {
+      // Only the commit index moved. The stored one may lag (types.h: a restart then
+      // re-applies a little more), so it rides with the next write instead of costing an
+      // fsync of its own, and this output's messages go out at once.
+      out->hard_state.reset();
+    }
     bool write = out->snapshot || !out->entries.empty() || out->hard_state;
+    if (write && !out->hard_state) {
+      HardState hs = disk_hard_state_;
+      hs.commit = core_->Status().commit;
+      if (hs.commit > disk_hard_state_.commit) out->hard_state = hs;
+    }
+    if (out->hard_state) disk_hard_state_ = *out->hard_state;
     if (disk_ == nullptr || !write) {
       entries_persisted_.fetch_add(out->entries.size(), std::memory_order_relaxed);
       FinishOutput(std::move(out), later);
