@@ -156,17 +156,20 @@ void SerfCore::NotifyLeave(const SerfNodeInfo& n, TimePoint now) {
   if (it == members_.end()) return;
   MemberState& st = it->second;
   switch (st.member.status) {
+    case MemberStatus::kAlive:
+      if (!n.left) {
+        st.member.status = MemberStatus::kFailed;
+        st.leave_time = now;
+        failed_members_.push_back(n.name);
+        Emit(MemberEventType::kFailed, st.member);
+        return;
+      }
+      [[fallthrough]];
     case MemberStatus::kLeaving:
       st.member.status = MemberStatus::kLeft;
       st.leave_time = now;
       left_members_.push_back(n.name);
       Emit(MemberEventType::kLeave, st.member);
-      return;
-    case MemberStatus::kAlive:
-      st.member.status = MemberStatus::kFailed;
-      st.leave_time = now;
-      failed_members_.push_back(n.name);
-      Emit(MemberEventType::kFailed, st.member);
       return;
     default:
       Log().Warn("Bad state when leave: {}", MemberStatusName(st.member.status));
@@ -284,7 +287,15 @@ absl::Status SerfCore::Leave(absl::AnyInvocable<void()> on_sent) {
     if (on_sent) on_sent();
     return absl::OkStatus();
   }
-  Broadcast(broadcasts_, EncodeSerfMessage(leave), std::move(on_sent));
+  std::string raw = EncodeSerfMessage(leave);
+  // Gossip alone may spend the few transmissions on nodes that already have it; the
+  // intent decides "left" versus "failed" everywhere, so also tell every member directly.
+  for (const auto& [name, st] : members_) {
+    if (name != config_.node_name && st.member.status == MemberStatus::kAlive) {
+      host_.SendToAddress(st.member.addr, st.member.port, name, raw);
+    }
+  }
+  Broadcast(broadcasts_, std::move(raw), std::move(on_sent));
   return absl::OkStatus();
 }
 

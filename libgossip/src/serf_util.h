@@ -17,6 +17,16 @@ inline std::string IpText(std::string_view raw) {
   return {};
 }
 
+// IP text to raw bytes (4 or 16); "" when it does not parse.
+inline std::string IpBytes(std::string_view text) {
+  std::string t(text);
+  unsigned char buf[16];
+  if (inet_pton(AF_INET, t.c_str(), buf) == 1) return std::string(reinterpret_cast<char*>(buf), 4);
+  if (inet_pton(AF_INET6, t.c_str(), buf) == 1)
+    return std::string(reinterpret_cast<char*>(buf), 16);
+  return {};
+}
+
 // "ip:port", brackets around IPv6 (Go net.JoinHostPort).
 inline std::string HostPort(std::string_view raw_ip, uint16_t port) {
   std::string ip = IpText(raw_ip);

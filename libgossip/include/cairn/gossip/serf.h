@@ -24,6 +24,7 @@
 #define CAIRN_GOSSIP_SERF_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -56,6 +57,10 @@ struct SerfNodeInfo {
   uint16_t port = 0;
   std::string meta = {};
   uint8_t pmin = 0, pmax = 0, pcur = 0, dmin = 0, dmax = 0, dcur = 0;
+  // memberlist saw the node announce its own death (a graceful memberlist leave). serf
+  // 0.9.4 ignores this and shows "failed" when its leave intent was missed; we show
+  // "left", which is what happened.
+  bool left = false;
 };
 
 // serf.Config, library defaults (serf DefaultConfig).
@@ -80,7 +85,7 @@ struct SerfConfig {
   size_t query_buffer_size = kDefaultDedupSlots;
   bool enable_name_conflict_resolution = true;
   // Consul's merge delegates: veto members arriving by a join or push/pull merge.
-  absl::AnyInvocable<absl::Status(const std::vector<SerfMember>&)> merge = nullptr;
+  std::function<absl::Status(const std::vector<SerfMember>&)> merge = nullptr;
 };
 
 // What SerfCore needs from memberlist and the runtime.
