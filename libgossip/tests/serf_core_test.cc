@@ -188,11 +188,13 @@ TEST_CASE("serf graceful leave is left, silent death is failed, then reaped", "[
   CHECK(e.core->Member("b")->status == MemberStatus::kFailed);
   e.core->MergeRemoteState(a.core->LocalState(false), false, c.now);
   CHECK(e.core->Member("b")->status == MemberStatus::kLeft);
-  // Tombstones go after 24 h, failed members after reconnect_timeout (24 h by default).
+  // Tombstones go after 24 h, failed members after reconnect_timeout (72 h by default).
   c.Advance(std::chrono::hours(23));
   CHECK(a.core->Member("b").has_value());
   c.Advance(std::chrono::hours(2));
   CHECK_FALSE(a.core->Member("b").has_value());
+  CHECK(a.core->Member("d").has_value());
+  c.Advance(std::chrono::hours(48));
   CHECK_FALSE(a.core->Member("d").has_value());
   CHECK(a.MemberEvents().back().first == MemberEventType::kReap);
 }
@@ -210,7 +212,7 @@ TEST_CASE("serf a failed member that comes back is a join again", "[unit]") {
   CHECK(a.joins[0] == "b/127.0.0.1:7001");
   a.core->NotifyJoin(b.Info(), c.now);
   CHECK(a.core->Member("b")->status == MemberStatus::kAlive);
-  c.Advance(std::chrono::hours(25));
+  c.Advance(std::chrono::hours(80));
   CHECK(a.core->Member("b").has_value());
 }
 

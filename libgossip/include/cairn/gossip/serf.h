@@ -78,7 +78,7 @@ struct SerfConfig {
   size_t user_event_size_limit = 512;
   Duration reap_interval = std::chrono::seconds(15);
   Duration reconnect_interval = std::chrono::seconds(30);
-  Duration reconnect_timeout = std::chrono::hours(24);
+  Duration reconnect_timeout = std::chrono::hours(72);  // Consul's (serf library: 24 h)
   Duration tombstone_timeout = std::chrono::hours(24);
   Duration recent_intent_timeout = std::chrono::minutes(5);
   size_t event_buffer_size = kDefaultDedupSlots;
