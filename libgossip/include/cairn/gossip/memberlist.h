@@ -189,7 +189,7 @@ class Memberlist {
     absl::Duration gossip_to_the_dead_time = absl::Seconds(30);
     absl::Duration dead_node_reclaim_time = absl::ZeroDuration();  // 0 = never reclaim
     bool enable_compression = true;
-    size_t udp_buffer_size = 1400;   // largest packet we build
+    size_t udp_buffer_size = 1400;  // largest packet we build
 
     // Encryption: when set, traffic is sealed with the primary key and opened with any.
     std::optional<Keyring> keyring;
