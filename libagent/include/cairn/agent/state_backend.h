@@ -95,11 +95,11 @@ enum class KvWriteOp {
 
 struct KvWriteRequest {
   KvWriteOp op = KvWriteOp::kSet;
-  std::string key;
-  std::string value;
+  std::string key{};
+  std::string value{};
   uint64_t flags = 0;
-  uint64_t index = 0;   // kCas, kDeleteCas
-  std::string session;  // kAcquire, kRelease
+  uint64_t index = 0;     // kCas, kDeleteCas
+  std::string session{};  // kAcquire, kRelease
 };
 
 // PUT /v1/session/create, as decoded from the body. Fields left empty take Consul's
@@ -112,16 +112,16 @@ struct KvWriteRequest {
 //     NodeChecks; a non-empty NodeChecks replaces the default.
 // Every check must exist on the node and not be critical (see the errors above).
 struct SessionCreateRequest {
-  std::string id;
-  std::string name;
-  std::string node;
-  std::optional<std::vector<std::string>> checks;
-  std::optional<std::vector<std::string>> node_checks;
-  std::vector<kv::ServiceCheckRef> service_checks;
+  std::string id{};
+  std::string name{};
+  std::string node{};
+  std::optional<std::vector<std::string>> checks{};
+  std::optional<std::vector<std::string>> node_checks{};
+  std::vector<kv::ServiceCheckRef> service_checks{};
   base::Duration lock_delay = std::chrono::seconds(15);  // capped at 60 s by the store
   kv::SessionBehavior behavior = kv::SessionBehavior::kRelease;
-  base::Duration ttl{0};  // 0: none; else [10s, 24h]
-  std::string ttl_text;   // TTL as the client wrote it, echoed back in JSON
+  base::Duration ttl{0};   // 0: none; else [10s, 24h]
+  std::string ttl_text{};  // TTL as the client wrote it, echoed back in JSON
 };
 
 // What a catalog write did: the index it was applied at (0 when it changed nothing and no
@@ -153,19 +153,19 @@ struct ReadContext {
 struct SnapshotData {
   uint64_t index = 0;
   uint64_t term = 0;
-  std::string state;
+  std::string state{};
 };
 
 // One server of /v1/operator/raft/configuration and /v1/status/peers.
 struct RaftServerInfo {
-  uint64_t id = 0;      // raft::ServerId; libagent maps it to the node's UUID/name
-  std::string address;  // "ip:port" (server RPC)
+  uint64_t id = 0;        // raft::ServerId; libagent maps it to the node's UUID/name
+  std::string address{};  // "ip:port" (server RPC)
   bool leader = false;
   bool voter = true;
 };
 
 struct RaftInfo {
-  std::vector<RaftServerInfo> servers;
+  std::vector<RaftServerInfo> servers{};
   uint64_t index = 0;  // the configuration's log index
 };
 
