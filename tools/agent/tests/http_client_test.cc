@@ -84,11 +84,13 @@ TEST_CASE("http client sends sorted queries, dc, token, auth and bodies", "[unit
 }
 
 TEST_CASE("http client errors read as Go's client's", "[unit]") {
-  // A port that was just free: nothing listens there.
+  // A port bound but not listening: connections are refused, and no other process can
+  // take the port while the socket holds it.
   boost::asio::io_context io;
-  boost::asio::ip::tcp::acceptor probe(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  boost::asio::ip::tcp::socket probe(io);
+  probe.open(boost::asio::ip::tcp::v4());
+  probe.bind({boost::asio::ip::make_address("127.0.0.1"), 0});
   unsigned short port = probe.local_endpoint().port();
-  probe.close();
   HttpClientConfig c;
   c.address = fmt::format("127.0.0.1:{}", port);
   absl::StatusOr<HttpClient> client = HttpClient::Create(c);
