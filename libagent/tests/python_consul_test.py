@@ -24,7 +24,7 @@ def main(server_binary):
     print("python-consul: all checks passed")
 
 
-def run(c):
+def run(c, server="127.0.0.1:8300"):
     # KV: put/get/flags/cas/keys/recurse/delete.
     index, data = c.kv.get("missing")
     assert data is None and int(index) >= 1, (index, data)
@@ -103,10 +103,10 @@ def run(c):
         assert 'invalid session "no-such-session"' in str(e), e
 
     # Status and operator.
-    assert c.status.leader() == "127.0.0.1:8300"
-    assert c.status.peers() == ["127.0.0.1:8300"]
+    assert c.status.leader() == server
+    assert c.status.peers() == [server]
     raft = c.operator.raft_config()
-    assert raft["Servers"][0]["Address"] == "127.0.0.1:8300", raft
+    assert raft["Servers"][0]["Address"] == server, raft
     assert raft["Servers"][0]["Leader"] is True and raft["Index"] == 1, raft
 
 

@@ -20,6 +20,7 @@ std::function<int(const std::vector<std::string>&)> InProcess(
 
 const std::vector<Command>& Commands() {
   static const auto* commands = new std::vector<Command>{
+      {"agent", "Runs a Cairn agent", RunAgent},
       {"force-leave", "Forces a member of the cluster to enter the \"left\" state",
        InProcess(RunForceLeave)},
       {"info", "Provides debugging information for operators.", InProcess(RunInfo)},

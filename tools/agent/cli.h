@@ -34,6 +34,8 @@ std::string Help();
 // Subcommands, one per file.
 int RunVersion(const std::vector<std::string>& args);
 int RunKeygen(const std::vector<std::string>& args);
+// `cairn agent` (agent_command.cc): runs an agent in the foreground.
+int RunAgent(const std::vector<std::string>& args);
 
 // Thin wrappers over the agent's HTTP API (command_util.h says how they print and how
 // -http-addr, -token and the CONSUL_*/CAIRN_* environment variables are applied).
