@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds the `cairn` binary and runs it.
-#   scripts/run.sh              prints cairn's help, version and a fresh gossip key
-#   scripts/run.sh <args...>    runs `cairn <args...>`
+#   scripts/run.sh              starts a dev agent: HTTP API on 127.0.0.1:8500, DNS on
+#                               127.0.0.1:8600, everything in memory (Ctrl-C stops it)
+#   scripts/run.sh <args...>    runs `cairn <args...>` instead, e.g. `scripts/run.sh members`
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -11,10 +12,4 @@ cairn=build/tools/agent/cairn
 if [ $# -gt 0 ]; then
   exec "$cairn" "$@"
 fi
-"$cairn" --help
-echo
-echo "\$ cairn version"
-"$cairn" version
-echo
-echo "\$ cairn keygen"
-"$cairn" keygen
+exec "$cairn" agent -dev
