@@ -59,21 +59,5 @@ TEST_CASE("sim large: 1000 nodes with one stalled node keep healthy nodes alive"
   CHECK(c.FalseFailures({"node-77"}) == 0);
 }
 
-TEST_CASE("sim large: a partition of 1000 nodes heals into one view", "[slow]") {
-  SimCluster c(kNodes, /*seed=*/14, /*loss=*/0.0);
-  FormCluster(c);
-  REQUIRE(c.RunUntil([&] { return c.Converged(c.LiveNames()); }, absl::Minutes(3),
-                     absl::Seconds(1)) < absl::Minutes(3));
-  std::vector<std::string> a, b;
-  for (int i = 0; i < c.size(); ++i) (i % 2 == 0 ? a : b).push_back(c[i].address);
-  c.net().Partition({a, b});
-  c.Run(absl::Minutes(3));
-  c.net().Heal();
-  const absl::Duration took =
-      c.RunUntil([&] { return c.Converged(c.LiveNames()); }, absl::Minutes(15), absl::Seconds(5));
-  INFO("healing took " << absl::FormatDuration(took));
-  CHECK(took < absl::Minutes(15));
-}
-
 }  // namespace
 }  // namespace cairn::gossip::testing
