@@ -248,9 +248,7 @@ std::vector<std::shared_ptr<const Node>> ReadView::NodesByAddress(std::string_vi
   return out;
 }
 
-uint64_t ReadView::ServiceVersion(std::string_view service) const {
-  return ServiceIndex(service);
-}
+uint64_t ReadView::ServiceVersion(std::string_view service) const { return ServiceIndex(service); }
 
 std::vector<CatalogService> ReadView::ServicesByAddress(std::string_view addr) const {
   std::vector<CatalogService> out;
