@@ -3,30 +3,17 @@
 #include <cairn/base/status.h>
 #include <cairn/raft/memory_log_store.h>
 
+#include "entry_window.h"
+
 namespace cairn::raft {
 
 absl::StatusOr<Term> MemoryLogStore::TermAt(Index index) const {
-  if (index + 1 == first_) return before_first_term_;
-  if (index < first_ || index > LastIndex()) {
-    return absl::OutOfRangeError(absl::StrCat("memory log: no entry ", index));
-  }
-  return entries_[index - first_].term;
+  return internal::WindowTermAt(entries_, first_, before_first_term_, index, "memory log");
 }
 
 absl::StatusOr<std::vector<Entry>> MemoryLogStore::Entries(Index lo, Index hi,
                                                            uint64_t max_bytes) const {
-  if (lo < first_ || hi > LastIndex() + 1 || lo >= hi) {
-    return absl::OutOfRangeError(absl::StrCat("memory log: bad range [", lo, ", ", hi, ")"));
-  }
-  std::vector<Entry> out;
-  uint64_t bytes = 0;
-  for (Index i = lo; i < hi; ++i) {
-    const Entry& e = entries_[i - first_];
-    if (!out.empty() && bytes + e.data.size() > max_bytes) break;
-    bytes += e.data.size();
-    out.push_back(e);
-  }
-  return out;
+  return internal::WindowEntries(entries_, first_, lo, hi, max_bytes, "memory log");
 }
 
 absl::StatusOr<std::string> MemoryLogStore::SnapshotChunk(Index snapshot_index, uint64_t offset,
